@@ -1,0 +1,181 @@
+//! Tornado's generator-based coroutines, in stable Rust.
+//!
+//! Put `#[coroutine_runtime::coroutine]` on a fn, wait inside it with `yield_!(future)`, and the
+//! yield evaluates to the future's result, as `yield` does under Tornado's `@gen.coroutine`:
+//!
+//! ```
+//! use coroutine_runtime::*;
+//! # struct Response { body: Vec<u8> }
+//! # struct HttpClient;
+//! # impl HttpClient {
+//! #     async fn fetch(&self, _url: &str) -> Result<Response, std::io::Error> {
+//! #         Ok(Response { body: b"hello".to_vec() })
+//! #     }
+//! # }
+//!
+//! #[coroutine_runtime::coroutine]
+//! fn fetch_coroutine(client: &HttpClient, url: &str) -> Result<Vec<u8>, std::io::Error> {
+//!     let response = yield_!(client.fetch(url))?;
+//!     Ok(response.body)
+//! }
+//!
+//! let body = futures::executor::block_on(fetch_coroutine(&HttpClient, "http://example.com"));
+//! assert_eq!(body.unwrap(), b"hello");
+//! ```
+//!
+//! # Writing a coroutine
+//!
+//! * The attribute is written with its path, `#[coroutine_runtime::coroutine]` (or through an
+//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` is
+//!   ambiguous with rustc's built-in `#[coroutine]` attribute, so no import can make it work.
+//! * `yield_!(value)` may stand anywhere an expression may in the coroutine's own body: in a
+//!   `let`, a `match` scrutinee, a `while` or `if` condition, a loop, nested in other expressions
+//!   or macros, followed by `?`. It may not stand in a closure, an `async` block or a nested fn
+//!   inside the body (the yield would not belong to the coroutine): that is a compile error.
+//! * What can be yielded: any future (or `IntoFuture`), [`moment`], and the types that implement
+//!   [`IntoYielded`]; see [`Yieldable`].
+//! * `return v`, a tail `v`, `return Return(v)` and a tail `Return(v)` all make `v` the result.
+//!   The declared return type is the result type: the fn returns `impl Future<Output = T>`.
+//! * It works on free fns, methods taking `&self`, `&mut self` or `self`, generic fns, fns with
+//!   pattern arguments, at any visibility; doc comments and attributes are kept.
+//! * A coroutine may call itself recursively, without boxing.
+//! * `#[coroutine(crate = path)]` names the runtime when it is re-exported under another path.
+//!
+//! # What a call does
+//!
+//! Calling a coroutine **starts it**: the body runs up to its first suspension before the call
+//! returns, as Tornado's decorator does, and a body that never suspends has finished when the
+//! call returns. The call returns a [`Runner`], which implements `Future<Output = T>`: `.await`
+//! it from async code, yield it from another coroutine, drive it with
+//! `futures::executor::block_on`, or spawn it on tokio when it is `Send` (it is `Send` when the
+//! body's state is, as with `async fn`).
+//!
+//! ```
+//! use coroutine_runtime::*;
+//! use std::cell::Cell;
+//!
+//! #[coroutine_runtime::coroutine]
+//! fn count(calls: &Cell<u32>) {
+//!     calls.set(calls.get() + 1);
+//!     yield_!(moment);
+//!     calls.set(calls.get() + 1);
+//! }
+//!
+//! let calls = Cell::new(0);
+//! let running = count(&calls);
+//! assert_eq!(calls.get(), 1); // started by the call, suspended at its first yield
+//! futures::executor::block_on(running);
+//! assert_eq!(calls.get(), 2);
+//! ```
+//!
+//! `#[coroutine(lazy)]` returns the body's future itself instead: nothing runs until the first
+//! poll and nothing is allocated, exactly like an `async fn`. Use it on hot paths; a lazy
+//! coroutine that recurses must box the recursive call (`Box::pin(me(n - 1))`).
+//!
+//! **One difference from Tornado:** a coroutine that is called and then dropped without being
+//! awaited is cancelled at its first suspension, as every Rust future is on drop; the fn is
+//! `#[must_use]` to catch that. To run one to completion in the background, hand it to your
+//! executor's spawn (or the loop's `spawn_callback`).
+//!
+//! A panic in the body reaches whoever awaits the coroutine, even a panic raised before the first
+//! suspension: the call itself returns normally and the await raises it again, as Tornado stores
+//! the exception in the returned Future.
+//!
+//! # How it works
+//!
+//! The macro turns the body into a state machine: every `yield_!(v)` becomes a suspension point
+//! that converts `v` with [`Yieldable::into_yielded`] and waits on the result (rustc's own
+//! `async` lowering builds the states, so a yield costs what an `.await` costs). The
+//! [`Runner`] drives that state machine, like Tornado's `gen.Runner`:
+//!
+//! ```text
+//!   call ──► Runner::start ──► poll body ──► Ready(v) ──► finished: the first poll hands out v
+//!                                  │
+//!                                  ▼ Pending: the body is suspended at `yield_!(x)`,
+//!                                    x converted to a future and polled once
+//!   executor polls the Runner ─► poll body ─► resumes at the yield with x's result ("send")
+//!        ▲                           │        runs to the next yield
+//!        │                           ▼
+//!        └──── x's waker fires ◄── Pending     or Ready(v) ──► the Runner's output is v
+//! ```
+//!
+//! A yield of something already complete resumes in the same poll, without a trip through the
+//! executor and without growing the stack. A coroutine that is dropped while suspended drops the
+//! future it waits on.
+//!
+//! ```text
+//! #[coroutine]                              fn get(db: &Db) -> impl Future<Output = Post> {
+//! fn get(db: &Db) -> Post {                     Runner::start(async move {
+//!     let post = yield_!(db.find());  ==>           let post = yielded(db.find()).await;
+//!     Return(post)                                  post
+//! }                                             })
+//!                                           }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod moment;
+mod ret;
+mod runner;
+mod yielded;
+
+pub use coroutine_macros::{coroutine, coroutines};
+pub use moment::{Moment, MomentFuture, moment};
+pub use ret::Return;
+pub use runner::Runner;
+pub use yielded::{IntoYielded, Yieldable, kind};
+
+/// Waits for a value inside a `#[coroutine]` fn: Tornado's `yield`.
+///
+/// `yield_!(value)` evaluates to the output of the yielded future (or of the collection of
+/// futures). The `#[coroutine]` attribute rewrites it; anywhere else it is a compile error.
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn add() -> u32 {
+///     let a = yield_!(async { 1 });
+///     a + yield_!(std::future::ready(2))
+/// }
+///
+/// assert_eq!(futures::executor::block_on(add()), 3);
+/// ```
+///
+/// Outside a coroutine it does not compile:
+///
+/// ```compile_fail
+/// use coroutine_runtime::*;
+/// async fn not_a_coroutine() {
+///     yield_!(async { 1 });
+/// }
+/// ```
+#[macro_export]
+macro_rules! yield_ {
+    ($($value:tt)*) => {
+        ::core::compile_error!(
+            "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
+             in an `async fn`, use `.await`"
+        )
+    };
+}
+
+/// Not public API: what the macros' expansions call.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runner::Runner;
+
+    /// The future a `yield_!(value)` waits on.
+    #[inline]
+    pub fn yielded<K, Y: crate::Yieldable<K>>(value: Y) -> Y::Future {
+        value.into_yielded()
+    }
+
+    /// The value of `Return(v)` in a coroutine's `return` or tail position.
+    #[inline]
+    pub fn unwrap_return<T>(value: crate::Return<T>) -> T {
+        value.0
+    }
+}

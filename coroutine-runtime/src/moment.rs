@@ -1,0 +1,64 @@
+//! [`moment`]: let other tasks run once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::IntoYielded;
+
+/// The type of [`moment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Moment;
+
+/// A value that, yielded, lets other tasks run once: Tornado's `gen.moment`.
+///
+/// `yield_!(moment)` suspends the coroutine exactly once, waking it at once, so every other task
+/// the executor has ready runs before it resumes. It can be yielded any number of times and put
+/// in collections.
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn polite() -> u32 {
+///     yield_!(moment);
+///     1
+/// }
+///
+/// let coroutine = polite();
+/// assert_eq!(futures::executor::block_on(coroutine), 1);
+/// ```
+#[allow(non_upper_case_globals)]
+pub const moment: Moment = Moment;
+
+impl IntoYielded for Moment {
+    type Output = ();
+    type Future = MomentFuture;
+
+    fn into_yielded(self) -> MomentFuture {
+        MomentFuture { yielded: false }
+    }
+}
+
+/// Future for [`moment`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct MomentFuture {
+    /// Whether it has already suspended once.
+    yielded: bool,
+}
+
+impl Future for MomentFuture {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,142 @@
+//! The [`Runner`]: what drives a coroutine's state machine.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use futures::future::FusedFuture;
+
+/// Drives a coroutine: starts it at once, then resumes it each time what it waits on is ready.
+///
+/// This is the analog of Tornado's `tornado.gen.Runner`. Every `#[coroutine]` fn (without
+/// `lazy`) returns one. [`Runner::start`] runs the body up to its first suspension before it
+/// returns, exactly as calling a `@gen.coroutine` function does; after that, polling the runner
+/// resumes the body, and its output is the coroutine's result.
+///
+/// It can wrap any future, which is how you start an `async fn` eagerly (the analog of Tornado's
+/// `convert_yielded(native_coroutine())`, used in the guide's interleaving pattern).
+///
+/// # Panics
+///
+/// A panic in the body before its first suspension does not escape [`Runner::start`]: it is kept
+/// and raised again when the runner is polled, as Tornado keeps the exception in the Future.
+///
+/// # Cancellation
+///
+/// Dropping the runner drops the body, and with it whatever the body was waiting on.
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::Runner;
+/// use std::cell::Cell;
+///
+/// let started = Cell::new(false);
+/// let runner = Runner::start(async {
+///     started.set(true);
+///     21 * 2
+/// });
+/// assert!(started.get()); // the body ran during `start`
+/// assert_eq!(futures::executor::block_on(runner), 42);
+/// ```
+#[must_use = "a coroutine that is dropped without being awaited is cancelled at its first suspension"]
+pub struct Runner<F: Future> {
+    state: State<F>,
+}
+
+/// Where a [`Runner`] stands.
+enum State<F: Future> {
+    /// Suspended at a yield; boxed so it could be polled before `start` returned.
+    Suspended(Pin<Box<F>>),
+    /// Finished during `start`; the output waits for the first poll.
+    Finished(F::Output),
+    /// Panicked during `start`; the payload is raised again at the first poll.
+    Panicked(Box<dyn Any + Send>),
+    /// The output (or panic) has been handed out.
+    Done,
+}
+
+// The runner never pins its fields in place: the body lives in its own `Pin<Box<_>>`, and the
+// output is only ever moved out.
+impl<F: Future> Unpin for Runner<F> {}
+
+impl<F: Future> Runner<F> {
+    /// Starts `future`: polls it once, right now, so its body runs up to its first suspension.
+    ///
+    /// The first poll sees a waker that does nothing; whatever the body waits on is polled again
+    /// with the real waker when the runner itself is first polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coroutine_runtime::Runner;
+    ///
+    /// let runner = Runner::start(async { "done" });
+    /// assert!(runner.is_finished());
+    /// ```
+    pub fn start(future: F) -> Self {
+        let mut future = Box::pin(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        let state = match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+            Ok(Poll::Ready(output)) => State::Finished(output),
+            Ok(Poll::Pending) => State::Suspended(future),
+            Err(payload) => State::Panicked(payload),
+        };
+        Runner { state }
+    }
+
+    /// Whether the body has run to its end (or panicked) and only waits to hand out its result.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coroutine_runtime::{Runner, moment};
+    ///
+    /// let runner = Runner::start(async { coroutine_runtime::__private::yielded(moment).await });
+    /// assert!(!runner.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Finished(_) | State::Panicked(_))
+    }
+}
+
+impl<F: Future> Future for Runner<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        if let State::Suspended(future) = &mut this.state {
+            let output = std::task::ready!(future.as_mut().poll(cx));
+            // Drop the body now, not when the runner is dropped.
+            this.state = State::Done;
+            return Poll::Ready(output);
+        }
+        match std::mem::replace(&mut this.state, State::Done) {
+            State::Finished(output) => Poll::Ready(output),
+            State::Panicked(payload) => panic::resume_unwind(payload),
+            State::Done => panic!("`Runner` polled after completion"),
+            State::Suspended(_) => unreachable!("handled above"),
+        }
+    }
+}
+
+impl<F: Future> FusedFuture for Runner<F> {
+    fn is_terminated(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+}
+
+impl<F: Future> fmt::Debug for Runner<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Suspended(_) => "Suspended",
+            State::Finished(_) => "Finished",
+            State::Panicked(_) => "Panicked",
+            State::Done => "Done",
+        };
+        f.debug_struct("Runner").field("state", &state).finish()
+    }
+}

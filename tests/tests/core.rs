@@ -1,0 +1,355 @@
+//! The `#[coroutine]` attribute and its Runner: yields, returns, eager start, panics, drops.
+
+use coroutine_runtime::*;
+use coroutine_tests::{DropCounter, Forever, after, poll_once};
+use std::cell::{Cell, RefCell};
+use std::future::ready;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+#[coroutine_runtime::coroutine]
+fn double(x: u32) -> u32 {
+    let y = yield_!(ready(x));
+    y * 2
+}
+
+#[test]
+fn yield_evaluates_to_the_future_output() {
+    assert_eq!(futures::executor::block_on(double(21)), 42);
+}
+
+#[coroutine_runtime::coroutine]
+fn yields_everywhere(log: &RefCell<Vec<String>>) -> u32 {
+    // In `let`, nested in an expression, in a `match` scrutinee, `if` and `while` conditions.
+    let a = yield_!(ready(1)) + yield_!(ready(2));
+    let b = match yield_!(ready(Some(3))) {
+        Some(v) => v,
+        None => 0,
+    };
+    if yield_!(ready(true)) {
+        log.borrow_mut().push(format!("if {a} {b}"));
+    }
+    let mut remaining = 3;
+    while yield_!(ready(remaining > 0)) {
+        remaining -= 1;
+        log.borrow_mut()
+            .push(format!("loop {}", yield_!(ready(remaining))));
+    }
+    for i in 0..2 {
+        yield_!(ready(()));
+        log.borrow_mut().push(format!("for {i}"));
+    }
+    // Inside another macro's arguments.
+    log.borrow_mut()
+        .push(format!("macro {}", yield_!(ready(7))));
+    let v = vec![yield_!(ready(8)), yield_!(ready(9))];
+    a + b + v.iter().sum::<u32>()
+}
+
+#[test]
+fn yield_stands_anywhere_an_expression_may() {
+    let log = RefCell::new(Vec::new());
+    let total = futures::executor::block_on(yields_everywhere(&log));
+    assert_eq!(total, 1 + 2 + 3 + 8 + 9);
+    assert_eq!(
+        *log.borrow(),
+        [
+            "if 3 3", "loop 2", "loop 1", "loop 0", "for 0", "for 1", "macro 7"
+        ]
+    );
+}
+
+#[derive(Debug, PartialEq)]
+struct FetchError(&'static str);
+
+async fn fetch(ok: bool) -> Result<u32, FetchError> {
+    if ok { Ok(5) } else { Err(FetchError("boom")) }
+}
+
+#[coroutine_runtime::coroutine]
+fn question_mark(ok: bool) -> Result<u32, FetchError> {
+    let v = yield_!(fetch(ok))?;
+    let parsed: u32 = "3".parse().map_err(|_| FetchError("parse"))?;
+    Ok(v + parsed)
+}
+
+#[test]
+fn question_mark_works_on_yields_and_elsewhere() {
+    assert_eq!(futures::executor::block_on(question_mark(true)), Ok(8));
+    assert_eq!(
+        futures::executor::block_on(question_mark(false)),
+        Err(FetchError("boom"))
+    );
+}
+
+#[coroutine_runtime::coroutine]
+fn returns(how: u8) -> u32 {
+    yield_!(ready(()));
+    match how {
+        0 => return 10,
+        1 => return Return(11),
+        2 => {}
+        _ => return Return(yield_!(ready(13))),
+    }
+    if how == 2 { Return(12) } else { 0 }
+}
+
+#[coroutine_runtime::coroutine]
+fn tail_value() -> &'static str {
+    yield_!(ready(()));
+    "tail"
+}
+
+#[test]
+fn every_way_of_returning_gives_the_value() {
+    let results: Vec<u32> = (0..4)
+        .map(|how| futures::executor::block_on(returns(how)))
+        .collect();
+    assert_eq!(results, [10, 11, 12, 13]);
+    assert_eq!(futures::executor::block_on(tail_value()), "tail");
+}
+
+#[coroutine_runtime::coroutine]
+fn steps(log: &RefCell<Vec<&'static str>>) {
+    log.borrow_mut().push("before");
+    yield_!(moment);
+    log.borrow_mut().push("after");
+}
+
+#[test]
+fn a_call_runs_the_body_up_to_its_first_suspension() {
+    let log = RefCell::new(Vec::new());
+    let running = steps(&log);
+    assert_eq!(*log.borrow(), ["before"]);
+    futures::executor::block_on(running);
+    assert_eq!(*log.borrow(), ["before", "after"]);
+}
+
+#[coroutine_runtime::coroutine]
+fn never_suspends(calls: &Cell<u32>) -> u32 {
+    calls.set(calls.get() + 1);
+    yield_!(ready(1)) + yield_!(ready(2))
+}
+
+#[test]
+fn a_body_that_never_suspends_has_finished_when_the_call_returns() {
+    let calls = Cell::new(0);
+    let mut finished = never_suspends(&calls);
+    assert_eq!(calls.get(), 1);
+    assert_eq!(poll_once(&mut finished), Poll::Ready(3));
+}
+
+#[coroutine_runtime::coroutine(lazy)]
+fn lazy_steps(log: &RefCell<Vec<&'static str>>) -> u8 {
+    log.borrow_mut().push("ran");
+    yield_!(moment);
+    1
+}
+
+#[test]
+fn a_lazy_coroutine_starts_on_first_poll() {
+    let log = RefCell::new(Vec::new());
+    let running = lazy_steps(&log);
+    assert!(log.borrow().is_empty());
+    assert_eq!(futures::executor::block_on(running), 1);
+    assert_eq!(*log.borrow(), ["ran"]);
+}
+
+#[coroutine_runtime::coroutine]
+fn interleaved(log: &RefCell<Vec<String>>) -> u32 {
+    // The seed's interleaving pattern: start a fetch, do other work, then wait for it.
+    let fetch_future = after(Duration::from_millis(150), 1);
+    yield_!(after(Duration::from_millis(150), ()));
+    log.borrow_mut().push("flushed".into());
+    yield_!(fetch_future)
+}
+
+#[test]
+fn interleaving_overlaps_a_saved_future_with_other_work() {
+    let log = RefCell::new(Vec::new());
+    let start = Instant::now();
+    assert_eq!(futures::executor::block_on(interleaved(&log)), 1);
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(290),
+        "two 150 ms waits overlapped should take ~150 ms, took {elapsed:?}"
+    );
+    assert_eq!(*log.borrow(), ["flushed"]);
+}
+
+#[coroutine_runtime::coroutine]
+fn sub_started(log: &RefCell<Vec<&'static str>>) -> u32 {
+    log.borrow_mut().push("sub started");
+    yield_!(after(Duration::from_millis(150), ()));
+    log.borrow_mut().push("sub finished");
+    2
+}
+
+#[coroutine_runtime::coroutine]
+fn caller_of_started(log: &RefCell<Vec<&'static str>>) -> u32 {
+    let sub = sub_started(log);
+    log.borrow_mut().push("caller goes on");
+    yield_!(after(Duration::from_millis(150), ()));
+    yield_!(sub) + 1
+}
+
+#[test]
+fn a_coroutine_called_from_a_coroutine_starts_before_it_is_yielded() {
+    let log = RefCell::new(Vec::new());
+    let start = Instant::now();
+    assert_eq!(futures::executor::block_on(caller_of_started(&log)), 3);
+    assert!(start.elapsed() < Duration::from_millis(290));
+    assert_eq!(
+        *log.borrow(),
+        ["sub started", "caller goes on", "sub finished"]
+    );
+}
+
+#[coroutine_runtime::coroutine]
+fn factorial(n: u64) -> u64 {
+    if n == 0 {
+        return 1;
+    }
+    let rest = yield_!(factorial(n - 1));
+    n.wrapping_mul(rest)
+}
+
+#[coroutine_runtime::coroutine]
+fn depth(n: u32) -> u32 {
+    if n == 0 {
+        yield_!(moment);
+        return 0;
+    }
+    yield_!(depth(n - 1)) + 1
+}
+
+#[test]
+fn a_coroutine_can_recurse_a_thousand_deep() {
+    assert_eq!(
+        futures::executor::block_on(factorial(20)),
+        2_432_902_008_176_640_000
+    );
+    assert_eq!(futures::executor::block_on(depth(1000)), 1000);
+}
+
+#[coroutine_runtime::coroutine]
+fn many_ready_yields(n: u32) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        sum += u64::from(yield_!(ready(i)));
+    }
+    sum
+}
+
+#[test]
+fn a_million_ready_yields_fit_a_small_stack() {
+    let total = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| futures::executor::block_on(many_ready_yields(1_000_000)))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(total, 499_999_500_000);
+}
+
+#[coroutine_runtime::coroutine]
+fn panics_before_suspending(panic: bool) -> u32 {
+    assert!(!panic, "early failure");
+    yield_!(ready(1))
+}
+
+#[coroutine_runtime::coroutine]
+fn panics_after_suspending() -> u32 {
+    yield_!(moment);
+    panic!("late failure");
+}
+
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_panic_before_the_first_suspension_surfaces_at_the_await() {
+    // The call returns normally...
+    let running = panics_before_suspending(true);
+    // ...and the await raises the panic.
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(running)
+    }))
+    .unwrap_err();
+    assert_eq!(panic_message(&payload), "early failure");
+    assert_eq!(
+        futures::executor::block_on(panics_before_suspending(false)),
+        1
+    );
+}
+
+#[test]
+fn a_panic_after_a_suspension_surfaces_at_the_await() {
+    let running = panics_after_suspending();
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(running)
+    }))
+    .unwrap_err();
+    assert_eq!(panic_message(&payload), "late failure");
+}
+
+#[coroutine_runtime::coroutine]
+fn waits_forever(token: coroutine_tests::DropToken, guard: coroutine_tests::DropToken) {
+    let _guard = guard;
+    yield_!(Forever(token));
+}
+
+#[test]
+fn dropping_a_suspended_coroutine_drops_what_it_waits_on() {
+    let counter = DropCounter::new();
+    let running = waits_forever(counter.token(), counter.token());
+    assert_eq!(counter.dropped(), 0);
+    drop(running);
+    assert_eq!(counter.dropped(), 2);
+}
+
+#[coroutine_runtime::coroutine]
+fn unused_argument(_token: coroutine_tests::DropToken) {
+    yield_!(moment);
+}
+
+#[test]
+fn arguments_live_as_long_as_the_coroutine() {
+    let counter = DropCounter::new();
+    let running = unused_argument(counter.token());
+    assert_eq!(counter.dropped(), 0, "the future owns its arguments");
+    futures::executor::block_on(running);
+    assert_eq!(counter.dropped(), 1);
+}
+
+#[test]
+fn coroutines_run_on_tokio() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(async {
+        let handle = tokio::spawn(many_ready_yields(1000));
+        let slept = tokio::spawn(sleeps_on_tokio());
+        (handle.await.unwrap(), slept.await.unwrap())
+    });
+    assert_eq!(result, (499_500, 5));
+}
+
+#[coroutine_runtime::coroutine]
+fn sleeps_on_tokio() -> u32 {
+    yield_!(tokio::time::sleep(Duration::from_millis(10)));
+    5
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn coroutines_are_awaited_from_async_code() {
+    assert_eq!(double(4).await, 8);
+    assert_eq!(sleeps_on_tokio().await, 5);
+}
