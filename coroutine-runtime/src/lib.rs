@@ -114,12 +114,14 @@
 
 #![forbid(unsafe_code)]
 
+mod error;
 mod moment;
 mod ret;
 mod runner;
 mod yielded;
 
 pub use coroutine_macros::{coroutine, coroutines};
+pub use error::TimeoutError;
 pub use moment::{Moment, MomentFuture, moment};
 pub use ret::Return;
 pub use runner::Runner;
