@@ -1,0 +1,116 @@
+//! W6: the memory a suspended coroutine holds, beside a boxed `async fn` doing the same wait.
+//! See `BENCHMARKS.md` at the root of the repository.
+//!
+//! 100,000 of each wait on their own never-ready future; a counting global allocator gives the
+//! bytes they hold, container included, divided by their number. It prints bytes, not times.
+//! Run with `cargo bench -p coroutine-runtime --bench memory`.
+
+use std::alloc::System;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::task::{Context, Waker};
+
+use futures::future::{Pending, pending};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// How many of each are kept suspended at once.
+const COUNT: usize = 100_000;
+
+/// Waits on `future`; the default (eager) coroutine, suspended when the call returns.
+#[coroutine_runtime::coroutine]
+fn wait(future: Pending<u64>) -> u64 {
+    yield_!(future)
+}
+
+/// Waits on `future`; the lazy coroutine.
+#[coroutine_runtime::coroutine(lazy)]
+fn wait_lazy(future: Pending<u64>) -> u64 {
+    yield_!(future)
+}
+
+/// Baseline: the same wait as an `async fn`.
+async fn wait_async(future: Pending<u64>) -> u64 {
+    future.await
+}
+
+/// Polls `future` once and checks that it is suspended.
+fn suspend<F: Future + ?Sized>(future: Pin<&mut F>) {
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(future.poll(&mut cx).is_pending(), "the wait never ends");
+}
+
+/// Heap bytes and allocations that `make` leaves behind, per item.
+fn per_item<T>(make: impl FnOnce() -> Vec<T>) -> (f64, f64) {
+    let region = Region::new(GLOBAL);
+    let items = make();
+    let change = region.change();
+    assert_eq!(items.len(), COUNT);
+    black_box(&items);
+    let bytes = (change.bytes_allocated - change.bytes_deallocated)
+        .checked_add_signed(change.bytes_reallocated)
+        .expect("the items hold what was allocated for them");
+    let allocations = change.allocations - change.deallocations;
+    drop(items);
+    (per_count(bytes), per_count(allocations))
+}
+
+/// `total / COUNT`.
+#[allow(clippy::cast_precision_loss)] // the totals here are far below 2^52
+fn per_count(total: usize) -> f64 {
+    total as f64 / COUNT as f64
+}
+
+fn main() {
+    let coroutine = per_item(|| {
+        // `collect` from an exact-size iterator allocates exactly `COUNT` slots.
+        (0..COUNT).map(|_| wait(pending())).collect::<Vec<_>>()
+    });
+    let boxed_coroutine = per_item(|| {
+        (0..COUNT)
+            .map(|_| Box::pin(wait(pending())))
+            .collect::<Vec<_>>()
+    });
+    let lazy = per_item(|| {
+        (0..COUNT)
+            .map(|_| {
+                let mut future = Box::pin(wait_lazy(pending()));
+                suspend(future.as_mut());
+                future
+            })
+            .collect::<Vec<_>>()
+    });
+    let baseline = per_item(|| {
+        (0..COUNT)
+            .map(|_| {
+                let mut future = Box::pin(wait_async(pending()));
+                suspend(future.as_mut());
+                future
+            })
+            .collect::<Vec<_>>()
+    });
+
+    let body = std::mem::size_of_val(&wait_lazy(pending()));
+    let runner = std::mem::size_of_val(&wait(pending()));
+    println!(
+        "W6 memory per suspended coroutine: {COUNT} of each, waiting on their own pending \
+         future; heap bytes per item from a counting allocator, container included"
+    );
+    let rows = [
+        ("coroutine", coroutine),
+        ("coroutine_boxed", boxed_coroutine),
+        ("coroutine_lazy_boxed", lazy),
+        ("boxed_async_fn", baseline),
+    ];
+    for (name, (bytes, allocations)) in rows {
+        println!("W6_memory/{name:<24} {bytes:>8.1} bytes  {allocations:.2} allocations");
+    }
+    println!(
+        "W6 difference coroutine - boxed_async_fn: {:+.1} bytes (target: at most +16); \
+         body future {body} bytes, Runner handle {runner} bytes",
+        coroutine.0 - baseline.0
+    );
+}
