@@ -115,16 +115,29 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod join;
 mod moment;
+mod multi;
 mod ret;
 mod runner;
+mod sleep;
+mod try_multi;
+mod tuple;
+mod wait_iterator;
+mod with_timeout;
 mod yielded;
 
 pub use coroutine_macros::{coroutine, coroutines};
 pub use error::TimeoutError;
 pub use moment::{Moment, MomentFuture, moment};
+pub use multi::{Children, Multi, multi};
 pub use ret::Return;
 pub use runner::Runner;
+pub use sleep::{Sleep, sleep};
+pub use try_multi::{TryMulti, try_multi};
+pub use tuple::{FutureTuple, TupleFuture};
+pub use wait_iterator::{WaitIterator, WaitNext};
+pub use with_timeout::{WithTimeout, with_timeout};
 pub use yielded::{IntoYielded, Yieldable, kind};
 
 /// Waits for a value inside a `#[coroutine]` fn: Tornado's `yield`.
