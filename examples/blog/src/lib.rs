@@ -1,0 +1,257 @@
+//! The seed article's blog (Motor-Blog), with `#[coroutine]` request handlers.
+//!
+//! "Refactoring Tornado Coroutines" walks through the request handler of a real blog: find the
+//! post for a URL, find the previous and the next post in parallel, and show the category list
+//! from a cache that a coroutine subroutine fills. This crate is that blog, on real components:
+//!
+//! * an HTTP server from axum on tokio, whose handlers are `#[coroutine_runtime::coroutine]` fns;
+//! * an embedded SQLite database (rusqlite, with SQLite compiled in), created with a dozen sample
+//!   posts on first start; its calls block, so they run on a [`ThreadPoolExecutor`] and the
+//!   handlers yield the futures it returns;
+//! * minijinja templates, which escape every value printed.
+//!
+//! `cargo run -p blog` serves it on <http://127.0.0.1:8888>; see the README beside this crate.
+//!
+//! # Examples
+//!
+//! Serve the blog on a free port, from a program of your own:
+//!
+//! ```no_run
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let blog = blog::Blog::new(blog::Db::open("blog.sqlite")?);
+//! let server = blog.bind("127.0.0.1:0").await?;
+//! println!("serving on http://{}/", server.local_addr());
+//! server.run().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod cache;
+mod db;
+mod form;
+mod handlers;
+mod seed;
+mod templates;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use coroutine_runtime::ThreadPoolExecutor;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::cache::CategoryCache;
+pub use crate::db::{Db, DbError};
+
+/// How many database queries run at once, each on its own pool thread.
+const DATABASE_THREADS: usize = 4;
+
+/// The blog application: the database, the thread pool its queries run on, and the category
+/// cache; what every request handler gets as its state.
+///
+/// Cloning it is cheap: the clones share all three.
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("blog-doc-blog-{}.sqlite", std::process::id()));
+/// let blog = blog::Blog::new(blog::Db::open(&path)?);
+/// let router: axum::Router = blog.router(); // to serve with `axum::serve`, or to nest
+/// # drop((blog, router));
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok::<(), blog::DbError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Blog {
+    /// The database; every call blocks, so it is only called on `pool`'s threads.
+    db: Db,
+    /// Runs the database calls: the seed guide's `thread_pool = ThreadPoolExecutor(4)`.
+    pool: ThreadPoolExecutor,
+    /// The category list `get_categories` keeps between requests.
+    categories: Arc<CategoryCache>,
+}
+
+impl Blog {
+    /// The blog of the posts in `db`, with its own thread pool and an empty category cache.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-new-{}.sqlite", std::process::id()));
+    /// let blog = blog::Blog::new(blog::Db::open(&path)?);
+    /// # drop(blog);
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    #[must_use]
+    pub fn new(db: Db) -> Blog {
+        Blog {
+            db,
+            pool: ThreadPoolExecutor::new(DATABASE_THREADS),
+            categories: Arc::default(),
+        }
+    }
+
+    /// The blog's database; tests use it to [make a query fail](Db::fail_next_query).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-dbof-{}.sqlite", std::process::id()));
+    /// let blog = blog::Blog::new(blog::Db::open(&path)?);
+    /// blog.db().fail_next_query();
+    /// # drop(blog);
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    #[must_use]
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The blog's routes, each served by a `#[coroutine]` handler:
+    ///
+    /// | route | page |
+    /// | --- | --- |
+    /// | `GET /` | every post, newest first |
+    /// | `GET /post/<slug>` | the post, links to the previous and next posts; 404 if none |
+    /// | `GET /category/<name>` | the category's posts; 404 if there is no such category |
+    /// | `GET /new` | the form to write a post |
+    /// | `POST /post` | stores the post and redirects to it; 400 with the reasons if refused |
+    ///
+    /// Every page but the error pages shows the category sidebar. A database failure answers
+    /// 500, and any other address 404.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-router-{}.sqlite", std::process::id()));
+    /// let blog = blog::Blog::new(blog::Db::open(&path)?);
+    /// let app = axum::Router::new().nest("/blog", blog.router());
+    /// # drop((blog, app));
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", get(handlers::index))
+            .route("/post/{slug}", get(handlers::show_post))
+            .route("/category/{name}", get(handlers::category))
+            .route("/new", get(handlers::new_post))
+            .route("/post", post(handlers::create_post))
+            .fallback(handlers::not_found)
+            .with_state(self.clone())
+    }
+
+    /// Binds a listener at `addr` (port 0 picks a free port) for [`Server::run`] to serve the
+    /// blog on.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error when the address cannot be resolved or bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-bind-{}.sqlite", std::process::id()));
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let blog = blog::Blog::new(blog::Db::open(&path)?);
+    /// let server = blog.bind("127.0.0.1:0").await?;
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Server {
+            listener,
+            local_addr,
+            router: self.router(),
+        })
+    }
+}
+
+/// The blog, bound to an address and ready to [`run`](Server::run).
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("blog-doc-server-{}.sqlite", std::process::id()));
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let server = blog::Blog::new(blog::Db::open(&path)?).bind("127.0.0.1:0").await?;
+/// let address = server.local_addr();
+/// let serving = tokio::spawn(server.run()); // answers on http://{address}/ until aborted
+/// serving.abort();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Server {
+    /// Accepts the connections.
+    listener: TcpListener,
+    /// Where `listener` is bound.
+    local_addr: SocketAddr,
+    /// The blog's routes.
+    router: Router,
+}
+
+impl Server {
+    /// The address the server listens on, with the port that was picked for port 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-addr-{}.sqlite", std::process::id()));
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let server = blog::Blog::new(blog::Db::open(&path)?).bind("127.0.0.1:0").await?;
+    /// assert!(server.local_addr().ip().is_loopback());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves the blog until the task is dropped or aborted.
+    ///
+    /// # Errors
+    ///
+    /// Returns the listener's error if it stops accepting connections for good.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = blog::Blog::new(blog::Db::open("blog.sqlite")?).bind("127.0.0.1:8888").await?;
+    /// server.run().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run(self) -> io::Result<()> {
+        axum::serve(self.listener, self.router).await
+    }
+}
