@@ -1,4 +1,4 @@
-//! Code generation: a coroutine fn becomes a fn that returns a future.
+//! Code generation: a coroutine fn becomes a fn that returns a started future.
 //!
 //! ```text
 //! Input:
@@ -9,66 +9,75 @@
 //!     }
 //!
 //! Output:
-//!     #[must_use = "…"]
-//!     fn get_categories(db: &Db) -> impl Future<Output = Vec<Category>> {
+//!     #[allow(…)]
+//!     fn get_categories(db: &Db) -> Runner<impl Future<Output = Vec<Category>>> {
 //!         Runner::start(async move {
 //!             let _ = &db;
-//!             let __coroutine_ret: Vec<Category> = {
-//!                 let categories = yielded(db.categories()).await;
+//!             if false {
+//!                 return declared::<Vec<Category>>();
+//!             }
+//!             {
+//!                 let categories = yield_!(@__coroutine_yield db.categories());
 //!                 return unwrap_return(Return(categories));
-//!             };
-//!             __coroutine_ret
+//!             }
 //!         })
 //!     }
 //! ```
 //!
-//! With `#[coroutine(lazy)]` the `Runner::start(…)` wrapper is left out.
+//! The `if false { return … }` line is never run: it gives the `async` block the declared output
+//! type before the body's first `return`, so a wrong return value is reported at the value. It
+//! is left out when the declared type mentions `impl Trait`, which cannot be named there.
+//!
+//! With `#[coroutine(lazy)]` the `Runner::start(…)` wrapper is left out and the fn returns
+//! `impl Future<Output = T>`.
+//!
+//! The `Runner` type (rather than `impl Future`) makes a dropped coroutine warn once, with
+//! `Runner`'s `#[must_use]` message; an `impl Future` would warn with the generic
+//! "futures do nothing" message, which is wrong for a started coroutine.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{
-    Attribute, Block, FnArg, ImplItem, Item, Pat, ReturnType, Signature, Stmt, Type, Visibility,
+    Attribute, Block, FnArg, ImplItem, Item, Pat, Path, ReturnType, Signature, Stmt, Type,
+    Visibility,
 };
 
 use crate::args::Args;
 use crate::yields::{ReturnRewriter, YieldRewriter};
 use crate::{fallback, valid};
 
-/// The message of the `#[must_use]` put on every coroutine fn.
-const MUST_USE: &str = "a coroutine that is dropped without being awaited is cancelled at its \
-    first suspension; `.await` it, yield it, or run it in the background with `spawn_callback`";
-
 /// `#[coroutine(args)] item`.
 pub(crate) fn coroutine(args: TokenStream, input: TokenStream) -> TokenStream {
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
+        Err(error) => return fallback::with_errors(input, Some(error)),
+    };
+    let mut errors = Vec::new();
+    let args = syn::parse2::<Args>(args).unwrap_or_else(|error| {
+        errors.push(error);
+        Args::default()
+    });
+    let tokens = match valid::item(&item) {
+        Ok(function) => coroutine_fn(
+            &CoroutineFn {
+                attrs: &function.attrs,
+                vis: &function.vis,
+                sig: &function.sig,
+                block: &function.block,
+            },
+            &args,
+            &mut errors,
+        ),
         Err(error) => {
-            let error = unparsable(input.clone(), error);
-            return fallback::unchanged(input, &error);
+            errors.push(error);
+            fallback::not_a_fn(&item, input)
         }
     };
-    let (args, args_error) = match syn::parse2::<Args>(args) {
-        Ok(args) => (args, None),
-        Err(error) => (Args::default(), Some(error)),
-    };
-    let function = match valid::coroutine_fn(&item) {
-        Ok(function) => function,
-        Err(error) => return fallback::unchanged(input, &error),
-    };
-    let mut tokens = coroutine_fn(
-        &function.attrs,
-        &function.vis,
-        &function.sig,
-        &function.block,
-        &args,
-    );
-    if let Some(error) = args_error {
-        tokens.extend(error.to_compile_error());
-    }
-    tokens
+    fallback::with_errors(tokens, combine(errors))
 }
 
 /// `coroutines! { items }`: every fn in the block, and every method of an impl block in it,
@@ -85,17 +94,21 @@ pub(crate) fn coroutines(input: TokenStream) -> TokenStream {
         Ok(items) => items,
         Err(error) => return error.to_compile_error(),
     };
+    let mut errors = Vec::new();
     let mut out = TokenStream::new();
     for item in items {
         match item {
             Item::Fn(mut function) => {
-                let args = take_args(&mut function.attrs, &mut out);
+                let args = take_args(&mut function.attrs, &mut errors);
                 out.extend(coroutine_fn(
-                    &function.attrs,
-                    &function.vis,
-                    &function.sig,
-                    &function.block,
+                    &CoroutineFn {
+                        attrs: &function.attrs,
+                        vis: &function.vis,
+                        sig: &function.sig,
+                        block: &function.block,
+                    },
                     &args,
+                    &mut errors,
                 ));
             }
             Item::Impl(mut block) => {
@@ -103,13 +116,16 @@ pub(crate) fn coroutines(input: TokenStream) -> TokenStream {
                 for member in std::mem::take(&mut block.items) {
                     match member {
                         ImplItem::Fn(mut method) => {
-                            let args = take_args(&mut method.attrs, &mut out);
+                            let args = take_args(&mut method.attrs, &mut errors);
                             methods.push(ImplItem::Verbatim(coroutine_fn(
-                                &method.attrs,
-                                &method.vis,
-                                &method.sig,
-                                &method.block,
+                                &CoroutineFn {
+                                    attrs: &method.attrs,
+                                    vis: &method.vis,
+                                    sig: &method.sig,
+                                    block: &method.block,
+                                },
                                 &args,
+                                &mut errors,
                             )));
                         }
                         other => methods.push(other),
@@ -121,11 +137,12 @@ pub(crate) fn coroutines(input: TokenStream) -> TokenStream {
             other => out.extend(quote!(#other)),
         }
     }
-    out
+    fallback::with_errors(out, combine(errors))
 }
 
-/// Removes a `#[coroutine(…)]` attribute from `attrs` and parses its arguments; errors go to `out`.
-fn take_args(attrs: &mut Vec<Attribute>, out: &mut TokenStream) -> Args {
+/// Removes a `#[coroutine(…)]` attribute from `attrs` and parses its arguments; errors go to
+/// `errors`.
+fn take_args(attrs: &mut Vec<Attribute>, errors: &mut Vec<syn::Error>) -> Args {
     let Some(position) = attrs.iter().position(|a| {
         a.path()
             .segments
@@ -138,75 +155,85 @@ fn take_args(attrs: &mut Vec<Attribute>, out: &mut TokenStream) -> Args {
     if matches!(attr.meta, syn::Meta::Path(_)) {
         return Args::default();
     }
-    match attr.parse_args::<Args>() {
-        Ok(args) => args,
-        Err(error) => {
-            out.extend(error.to_compile_error());
-            Args::default()
-        }
-    }
+    attr.parse_args::<Args>().unwrap_or_else(|error| {
+        errors.push(error);
+        Args::default()
+    })
 }
 
-/// The coroutine made of one fn's parts, or the fallback with errors.
+/// The parts of a fn (free or method) that make a coroutine.
+struct CoroutineFn<'a> {
+    attrs: &'a [Attribute],
+    vis: &'a Visibility,
+    sig: &'a Signature,
+    block: &'a Block,
+}
+
+/// The coroutine made of one fn's parts. Problems go to `errors`; the tokens are always a
+/// complete fn, so the rest of the crate sees no second error.
 fn coroutine_fn(
-    attrs: &[Attribute],
-    vis: &Visibility,
-    sig: &Signature,
-    block: &Block,
+    function: &CoroutineFn<'_>,
     args: &Args,
+    errors: &mut Vec<syn::Error>,
 ) -> TokenStream {
     let krate = &args.krate;
-    let mut body = block.clone();
-    let mut yields = YieldRewriter::new(krate);
-    yields.visit_block_mut(&mut body);
-    if let Some(error) = combine(yields.errors) {
-        return fallback::coroutine(attrs, vis, sig, krate, &error);
-    }
-    ReturnRewriter { krate }.rewrite_body(&mut body);
-
-    let (sig, bindings) = bind_arguments(sig);
-    let moves = argument_moves(&sig);
-    let output = result_type(&sig.output);
-    let typed_result = if mentions_impl_trait(&output) {
-        // `let x: impl Trait` is not allowed; the output bound still fixes the type.
-        quote!(#body)
-    } else {
-        let ret = format_ident!("__coroutine_ret", span = Span::mixed_site());
-        quote! {
-            #[allow(clippy::let_and_return, clippy::needless_return)]
-            let #ret: #output = #body;
-            #[allow(unreachable_code)]
-            #ret
+    let sig = match valid::signature(function.sig) {
+        Ok(()) => function.sig.clone(),
+        Err(error) => {
+            errors.push(error);
+            fallback::signature(function.sig)
         }
     };
+    let mut body = function.block.clone();
+    let mut yields = YieldRewriter::new(krate);
+    yields.visit_block_mut(&mut body);
+    errors.extend(yields.errors);
+    ReturnRewriter { krate }.rewrite_body(&mut body);
+
+    let (mut sig, bindings) = bind_arguments(&sig);
+    let moves = argument_moves(&sig);
+    let declared = declared_output(krate, &sig.output);
     let future = quote_spanned! {Span::mixed_site()=>
         async move {
             #(#moves)*
             #(#bindings)*
-            #typed_result
+            #declared
+            #body
         }
     };
     let body = if args.lazy {
+        sig.output = coroutine_output(&sig.output);
         future
     } else {
+        sig.output = runner_output(krate, &sig.output);
         quote!(#krate::__private::Runner::start(#future))
     };
-    let sig = coroutine_signature(&sig);
+    let attrs = function.attrs;
+    let vis = function.vis;
     quote! {
         #(#attrs)*
-        #[must_use = #MUST_USE]
+        #[allow(
+            // A trait may declare `-> impl Future<Output = T>`; its impl's coroutine returns a
+            // `Runner`, a more precise type, on purpose.
+            refining_impl_trait,
+        )]
         #vis #sig {
             #body
         }
     }
 }
 
-/// The signature of the generated fn: the same, returning `impl Future<Output = T>`.
-pub(crate) fn coroutine_signature(sig: &Signature) -> Signature {
-    let mut sig = sig.clone();
-    let output = result_type(&sig.output);
-    sig.output = syn::parse_quote!(-> impl ::core::future::Future<Output = #output>);
-    sig
+/// `-> impl Future<Output = T>`, for the declared `-> T`: what a lazy coroutine returns, and what
+/// a trait declares for a method implemented by a coroutine.
+pub(crate) fn coroutine_output(output: &ReturnType) -> ReturnType {
+    let output = result_type(output);
+    syn::parse_quote!(-> impl ::core::future::Future<Output = #output>)
+}
+
+/// `-> Runner<impl Future<Output = T>>`, for the declared `-> T`.
+fn runner_output(krate: &Path, output: &ReturnType) -> ReturnType {
+    let output = result_type(output);
+    syn::parse_quote!(-> #krate::Runner<impl ::core::future::Future<Output = #output>>)
 }
 
 /// The declared result type: what the user wrote after `->`, or `()`.
@@ -214,6 +241,25 @@ fn result_type(output: &ReturnType) -> Type {
     match output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => (**ty).clone(),
+    }
+}
+
+/// `if false { return declared::<T>(); }`: fixes the `async` block's output type to the declared
+/// one before the body's first `return`, spanned on the declared type so that rustc's "return
+/// type inferred to be `T` here" points at it. Nothing when `T` mentions `impl Trait`.
+fn declared_output(krate: &Path, output: &ReturnType) -> TokenStream {
+    let ty = result_type(output);
+    if mentions_impl_trait(&ty) {
+        return TokenStream::new();
+    }
+    let span = match output {
+        ReturnType::Default => Span::call_site(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    quote_spanned! {span=>
+        if false {
+            return #krate::__private::declared::<#ty>();
+        }
     }
 }
 
@@ -237,18 +283,27 @@ fn bind_arguments(sig: &Signature) -> (Signature, Vec<Stmt>) {
 
 /// `let _ = &arg;` for every argument, so the future owns it (and drops it when it finishes,
 /// as an `async fn` does) even when the body never mentions it.
+///
+/// Called after [`bind_arguments`], so every typed argument is a plain name.
 fn argument_moves(sig: &Signature) -> Vec<TokenStream> {
     sig.inputs
         .iter()
-        .map(|input| match input {
+        .filter_map(|input| match input {
             FnArg::Receiver(receiver) => {
                 let token = &receiver.self_token;
-                quote!(let _ = &#token;)
+                Some(quote!(let _ = &#token;))
             }
-            FnArg::Typed(typed) => {
-                let pat = &typed.pat;
-                quote!(let _ = &#pat;)
-            }
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(name) => {
+                    let name = &name.ident;
+                    Some(quote! {
+                        // An argument named `_unused` is used here, by the macro, not by the user.
+                        #[allow(clippy::used_underscore_binding)]
+                        let _ = &#name;
+                    })
+                }
+                _ => None,
+            },
         })
         .collect()
 }
@@ -267,21 +322,9 @@ fn mentions_impl_trait(ty: &Type) -> bool {
 }
 
 /// All errors as one, or `None`.
-fn combine(errors: Vec<syn::Error>) -> Option<syn::Error> {
+pub(crate) fn combine(errors: Vec<syn::Error>) -> Option<syn::Error> {
     errors.into_iter().reduce(|mut all, next| {
         all.combine(next);
         all
     })
-}
-
-/// A clearer error for input that is not an item, such as a fn without a body.
-fn unparsable(input: TokenStream, error: syn::Error) -> syn::Error {
-    match syn::parse2::<syn::TraitItemFn>(input) {
-        Ok(declaration) if declaration.default.is_none() => syn::Error::new_spanned(
-            &declaration.sig.fn_token,
-            "`#[coroutine]` needs a fn with a body; in a trait, declare \
-             `fn name(&self) -> impl Future<Output = T>` and put `#[coroutine]` on the impl's fn",
-        ),
-        _ => error,
-    }
 }

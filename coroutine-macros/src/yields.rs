@@ -2,24 +2,34 @@
 //!
 //! ```text
 //! Input:  let r = yield_!(client.fetch(url))?;
-//! Output: let r = ::coroutine_runtime::__private::yielded(client.fetch(url)).await?;
+//! Output: let r = yield_!(@__coroutine_yield client.fetch(url))?;
+//!         which `yield_!` expands to
+//!         `::coroutine_runtime::__private::yielded(client.fetch(url)).await`
 //! ```
 //!
-//! `yield expr` (nightly `coroutines` feature, or inside `coroutines! { … }`) is rewritten the
-//! same way. The rewriter stops at closures, `async` blocks and nested items: a yield there would
-//! not suspend the coroutine, so [`Misplaced`] reports it instead.
+//! The user's `yield_!` path is kept (only a marker is added), so the import that brought
+//! `yield_!` into scope counts as used. A bare `yield expr` (nightly `coroutines` feature, or
+//! inside `coroutines! { … }`) has no path to keep:
+//!
+//! ```text
+//! Input:  let r = yield client.fetch(url);
+//! Output: let r = ::coroutine_runtime::__private::yielded(client.fetch(url)).await;
+//! ```
+//!
+//! [`YieldRewriter`] stops at closures, `async` blocks and nested items: a yield there would not
+//! suspend the coroutine, so [`Misplaced`] reports it and puts a stand-in of the same type in
+//! its place, so that the code emitted beside the error type-checks as the fixed code will.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
-use quote::ToTokens;
+use quote::quote;
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, Macro, Path, Stmt};
+use syn::{Attribute, Expr, Macro, Path, Stmt};
 
 /// Rewrites every yield point of a coroutine body into an `.await` on the yielded value.
 pub(crate) struct YieldRewriter<'a> {
     /// Where `coroutine_runtime` is reachable from the user's crate.
-    pub(crate) krate: &'a Path,
+    krate: &'a Path,
     /// Problems found so far, in source order.
     pub(crate) errors: Vec<syn::Error>,
 }
@@ -32,141 +42,96 @@ impl<'a> YieldRewriter<'a> {
         }
     }
 
-    /// The awaited form of `yield_!(value)`, spanned on the user's value so that a value that
-    /// cannot be yielded is reported there.
-    fn awaited(&mut self, mut value: Expr) -> Expr {
-        self.visit_expr_mut(&mut value);
-        let krate = self.krate;
-        let span = value.span();
-        syn::parse_quote_spanned! {span=>
-            #krate::__private::yielded(#value).await
-        }
-    }
-
-    /// The awaited form of a `yield_!` macro call, or `None` (with an error recorded) when its
-    /// argument is missing or malformed.
-    fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
-        match parse_yield_argument(mac) {
-            Ok(value) => Some(self.awaited(value)),
+    /// `yield_!(value)` becomes `yield_!(@__coroutine_yield value)`, yields inside `value`
+    /// rewritten too.
+    fn rewrite_yield_macro(&mut self, mac: &mut Macro) {
+        mac.tokens = match parse_yield_argument(mac) {
+            Ok(mut value) => {
+                self.visit_expr_mut(&mut value);
+                quote!(@__coroutine_yield #value)
+            }
             Err(error) => {
                 self.errors.push(error);
-                None
+                quote!(@__coroutine_malformed)
             }
-        }
+        };
     }
 
-    /// Rewrites `yield_!` calls found in the tokens of another macro's invocation.
+    /// Rewrites the `yield_!` calls found in the tokens of another macro's invocation.
     fn rewrite_tokens(&mut self, tokens: TokenStream) -> TokenStream {
-        let mut out = Vec::new();
-        let mut iter = tokens.into_iter().peekable();
-        while let Some(tree) = iter.next() {
-            match tree {
-                TokenTree::Ident(ident) if ident == "yield_" => {
-                    let bang =
-                        matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-                    if !bang {
-                        out.push(TokenTree::Ident(ident));
-                        continue;
-                    }
-                    let bang = iter.next().expect("peeked above");
-                    match iter.next() {
-                        Some(TokenTree::Group(group)) => {
-                            let mac = Macro {
-                                path: ident.clone().into(),
-                                bang_token: syn::token::Not(bang.span()),
-                                delimiter: macro_delimiter(&group),
-                                tokens: group.stream(),
-                            };
-                            match self.rewrite_macro(&mac) {
-                                Some(expr) => {
-                                    let mut wrapped =
-                                        Group::new(Delimiter::Parenthesis, expr.to_token_stream());
-                                    wrapped.set_span(group.span());
-                                    out.push(TokenTree::Group(wrapped));
-                                }
-                                None => out.extend(mac.to_token_stream()),
-                            }
-                        }
-                        other => {
-                            out.push(TokenTree::Ident(ident));
-                            out.push(bang);
-                            out.extend(other);
-                        }
-                    }
-                }
-                TokenTree::Group(group) => {
-                    let mut rewritten =
-                        Group::new(group.delimiter(), self.rewrite_tokens(group.stream()));
-                    rewritten.set_span(group.span());
-                    out.push(TokenTree::Group(rewritten));
-                }
-                other => out.push(other),
-            }
-        }
-        out.into_iter().collect()
+        map_yield_groups(tokens, &mut |mac| self.rewrite_yield_macro(mac))
     }
 }
 
 impl VisitMut for YieldRewriter<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
-            Expr::Macro(m) if is_yield_macro(&m.mac) => {
-                if let Some(awaited) = self.rewrite_macro(&m.mac) {
-                    *expr = awaited;
-                }
+            Expr::Yield(y) => {
+                let Some(mut value) = y.expr.take() else {
+                    self.errors.push(missing_value(y.yield_token.span));
+                    *expr = syn::parse_quote!(());
+                    return;
+                };
+                self.visit_expr_mut(&mut value);
+                let krate = self.krate;
+                let span = value.span();
+                *expr = syn::parse_quote_spanned! {span=>
+                    #krate::__private::yielded(#value).await
+                };
             }
-            Expr::Macro(m) => {
-                m.mac.tokens = self.rewrite_tokens(std::mem::take(&mut m.mac.tokens));
-            }
-            Expr::Yield(y) => match y.expr.take() {
-                Some(value) => *expr = self.awaited(*value),
-                None => self.errors.push(missing_value(y.yield_token.span)),
-            },
             // A yield inside a closure would belong to the closure, which is not a coroutine.
-            Expr::Closure(c) => self.errors.extend(Misplaced::find(&*c.body, "a closure")),
+            Expr::Closure(c) => Misplaced::check(&mut *c.body, "a closure", self),
             // An `async` block is its own future: `.await` works there, a yield does not.
-            Expr::Async(a) => self
-                .errors
-                .extend(Misplaced::find(&a.block, "an `async` block")),
+            Expr::Async(a) => Misplaced::check(&mut a.block, "an `async` block", self),
             _ => visit_mut::visit_expr_mut(self, expr),
         }
     }
 
-    fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
-        match stmt {
-            Stmt::Macro(m) if is_yield_macro(&m.mac) => {
-                if let Some(awaited) = self.rewrite_macro(&m.mac) {
-                    *stmt = Stmt::Expr(awaited, m.semi_token);
-                }
-            }
-            Stmt::Macro(m) => {
-                m.mac.tokens = self.rewrite_tokens(std::mem::take(&mut m.mac.tokens));
-            }
-            // A nested fn (or any item) has its own body, outside the coroutine.
-            Stmt::Item(item) => self.errors.extend(Misplaced::find(item, "a nested item")),
-            _ => visit_mut::visit_stmt_mut(self, stmt),
+    fn visit_macro_mut(&mut self, mac: &mut Macro) {
+        if is_yield_macro(mac) {
+            self.rewrite_yield_macro(mac);
+        } else if !is_coroutines_macro(mac) {
+            // (A nested `coroutines! { … }` rewrites its own yields.)
+            mac.tokens = self.rewrite_tokens(std::mem::take(&mut mac.tokens));
         }
+    }
+
+    // A nested fn (or any item) has its own body, outside the coroutine.
+    fn visit_item_mut(&mut self, item: &mut syn::Item) {
+        Misplaced::check(item, "a nested item", self);
     }
 }
 
-/// Collects an error for every yield point inside a scope that is not the coroutine's own body.
-pub(crate) struct Misplaced {
+/// Reports every yield point inside a scope that is not the coroutine's own body, and replaces
+/// it with a stand-in that has the yield's type.
+///
+/// ```text
+/// Input:  let f = || yield_!(fetch());
+/// Output: let f = || yield_!(@__coroutine_misplaced fetch());
+///         which `yield_!` expands to `::coroutine_runtime::__private::misplaced(fetch())`,
+///         plus the error
+/// ```
+pub(crate) struct Misplaced<'a> {
     /// The scope, in words: "a closure", "an `async` block"…
     scope: &'static str,
+    krate: &'a Path,
     errors: Vec<syn::Error>,
 }
 
-impl Misplaced {
-    pub(crate) fn find<T: MisplacedNode + ?Sized>(
-        node: &T,
+impl Misplaced<'_> {
+    /// Checks `node`, a scope described by `scope`, and adds its errors to `rewriter`'s.
+    pub(crate) fn check<T: MisplacedNode + ?Sized>(
+        node: &mut T,
         scope: &'static str,
-    ) -> Vec<syn::Error> {
+        rewriter: &mut YieldRewriter<'_>,
+    ) {
         let mut finder = Misplaced {
             scope,
+            krate: rewriter.krate,
             errors: Vec::new(),
         };
         node.visit_with(&mut finder);
-        finder.errors
+        rewriter.errors.extend(finder.errors);
     }
 
     fn report(&mut self, span: Span, what: &str) {
@@ -181,57 +146,132 @@ impl Misplaced {
         ));
     }
 
-    fn scan_tokens(&mut self, tokens: &TokenStream) {
-        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-        for (i, tree) in trees.iter().enumerate() {
-            match tree {
-                TokenTree::Ident(ident) if ident == "yield_" => {
-                    if matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!') {
-                        self.report(ident.span(), "`yield_!`");
-                    }
-                }
-                TokenTree::Group(group) => self.scan_tokens(&group.stream()),
-                _ => {}
-            }
-        }
+    /// `yield_!(value)` becomes `yield_!(@__coroutine_misplaced value)`, with an error.
+    fn replace_yield_macro(&mut self, mac: &mut Macro) {
+        self.report(yield_macro_span(mac), "`yield_!`");
+        mac.tokens = if let Ok(mut value) = parse_yield_argument(mac) {
+            self.visit_expr_mut(&mut value);
+            quote!(@__coroutine_misplaced #value)
+        } else {
+            quote!(@__coroutine_malformed)
+        };
     }
 }
 
 /// A syntax node that [`Misplaced`] can search.
 pub(crate) trait MisplacedNode {
-    fn visit_with(&self, finder: &mut Misplaced);
+    fn visit_with(&mut self, finder: &mut Misplaced<'_>);
 }
 
 impl MisplacedNode for Expr {
-    fn visit_with(&self, finder: &mut Misplaced) {
-        finder.visit_expr(self);
+    fn visit_with(&mut self, finder: &mut Misplaced<'_>) {
+        finder.visit_expr_mut(self);
     }
 }
 
 impl MisplacedNode for syn::Block {
-    fn visit_with(&self, finder: &mut Misplaced) {
-        finder.visit_block(self);
+    fn visit_with(&mut self, finder: &mut Misplaced<'_>) {
+        finder.visit_block_mut(self);
     }
 }
 
 impl MisplacedNode for syn::Item {
-    fn visit_with(&self, finder: &mut Misplaced) {
-        finder.visit_item(self);
+    fn visit_with(&mut self, finder: &mut Misplaced<'_>) {
+        finder.visit_item_mut(self);
     }
 }
 
-impl<'ast> Visit<'ast> for Misplaced {
-    fn visit_macro(&mut self, mac: &'ast Macro) {
+impl VisitMut for Misplaced<'_> {
+    fn visit_macro_mut(&mut self, mac: &mut Macro) {
         if is_yield_macro(mac) {
-            self.report(mac.path.span(), "`yield_!`");
-        } else {
-            self.scan_tokens(&mac.tokens);
+            self.replace_yield_macro(mac);
+        } else if !is_coroutines_macro(mac) {
+            let tokens = std::mem::take(&mut mac.tokens);
+            mac.tokens = map_yield_groups(tokens, &mut |mac| self.replace_yield_macro(mac));
         }
     }
 
-    fn visit_expr_yield(&mut self, y: &'ast syn::ExprYield) {
-        self.report(y.yield_token.span, "`yield`");
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Yield(y) = expr {
+            self.report(y.yield_token.span, "`yield`");
+            *expr = match y.expr.take() {
+                Some(mut value) => {
+                    self.visit_expr_mut(&mut value);
+                    let krate = self.krate;
+                    syn::parse_quote_spanned! {value.span()=>
+                        #krate::__private::misplaced(#value)
+                    }
+                }
+                None => syn::parse_quote!(()),
+            };
+        } else {
+            visit_mut::visit_expr_mut(self, expr);
+        }
     }
+
+    // A nested coroutine is a coroutine of its own: its yields are in place.
+    fn visit_item_fn_mut(&mut self, function: &mut syn::ItemFn) {
+        if !has_coroutine_attribute(&function.attrs) {
+            visit_mut::visit_item_fn_mut(self, function);
+        }
+    }
+
+    fn visit_impl_item_fn_mut(&mut self, method: &mut syn::ImplItemFn) {
+        if !has_coroutine_attribute(&method.attrs) {
+            visit_mut::visit_impl_item_fn_mut(self, method);
+        }
+    }
+
+    fn visit_trait_item_fn_mut(&mut self, method: &mut syn::TraitItemFn) {
+        if !has_coroutine_attribute(&method.attrs) {
+            visit_mut::visit_trait_item_fn_mut(self, method);
+        }
+    }
+}
+
+/// Calls `rewrite` on every `yield_!(…)` call found in `tokens` (at any depth), and puts the
+/// rewritten arguments back in place, keeping the delimiters and their spans.
+fn map_yield_groups(tokens: TokenStream, rewrite: &mut dyn FnMut(&mut Macro)) -> TokenStream {
+    let mut out = Vec::new();
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(tree) = iter.next() {
+        match tree {
+            TokenTree::Ident(ident) if ident == "yield_" => {
+                let is_call =
+                    matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                out.push(TokenTree::Ident(ident.clone()));
+                if !is_call {
+                    continue;
+                }
+                let bang = iter.next().expect("peeked above");
+                let bang_span = bang.span();
+                out.push(bang);
+                match iter.next() {
+                    Some(TokenTree::Group(group)) => {
+                        let mut mac = Macro {
+                            path: ident.into(),
+                            bang_token: syn::token::Not(bang_span),
+                            delimiter: macro_delimiter(&group),
+                            tokens: group.stream(),
+                        };
+                        rewrite(&mut mac);
+                        let mut rewritten = Group::new(group.delimiter(), mac.tokens);
+                        rewritten.set_span(group.span());
+                        out.push(TokenTree::Group(rewritten));
+                    }
+                    other => out.extend(other),
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut rewritten =
+                    Group::new(group.delimiter(), map_yield_groups(group.stream(), rewrite));
+                rewritten.set_span(group.span());
+                out.push(TokenTree::Group(rewritten));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Whether `mac` is a call of `yield_!`, under any path (`yield_!`, `coroutine_runtime::yield_!`).
@@ -242,15 +282,41 @@ pub(crate) fn is_yield_macro(mac: &Macro) -> bool {
         .is_some_and(|s| s.ident == "yield_")
 }
 
+/// Whether `mac` is a nested `coroutines! { … }` block.
+fn is_coroutines_macro(mac: &Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "coroutines")
+}
+
+/// Whether `attrs` hold a `#[coroutine]` attribute (under any path).
+pub(crate) fn has_coroutine_attribute(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "coroutine")
+    })
+}
+
+/// Where to point at a `yield_!` call: its last path segment, the `yield_` the user wrote.
+fn yield_macro_span(mac: &Macro) -> Span {
+    mac.path
+        .segments
+        .last()
+        .map_or_else(|| mac.path.span(), |s| s.ident.span())
+}
+
 /// The value of a `yield_!(value)` call.
 fn parse_yield_argument(mac: &Macro) -> syn::Result<Expr> {
     if mac.tokens.is_empty() {
-        return Err(missing_value(mac.path.span()));
+        return Err(missing_value(yield_macro_span(mac)));
     }
     mac.parse_body::<Expr>().map_err(|error| {
         syn::Error::new(
             error.span(),
-            format!("`yield_!` takes one expression to wait for: {error}"),
+            format!("`yield_!` takes one expression to wait for; {error}"),
         )
     })
 }
@@ -342,9 +408,8 @@ impl VisitMut for ReturnRewriter<'_> {
         }
     }
 
-    fn visit_item_mut(&mut self, _: &mut syn::Item) {
-        // A nested item's `return` is its own.
-    }
+    // A nested item's `return` is its own.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
 /// Whether `expr` is a call `Return(v)` (under any path ending in `Return`).

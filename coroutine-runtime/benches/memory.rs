@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::pin::Pin;
 use std::task::{Context, Waker};
 
+use coroutine_runtime::yield_;
 use futures::future::{Pending, pending};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 

@@ -15,7 +15,7 @@ use futures::executor::{LocalPool, block_on};
 use futures::future;
 use futures::task::LocalSpawnExt;
 
-use coroutine_runtime::moment;
+use coroutine_runtime::{moment, yield_};
 
 /// W1: completed futures yielded in one loop.
 const READY_YIELDS: u64 = 1_000_000;

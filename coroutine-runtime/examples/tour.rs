@@ -2,7 +2,7 @@
 //!
 //! Run it with `cargo run --example tour`. (The parallel sections arrive with the parallel yields.)
 
-use coroutine_runtime::*;
+use coroutine_runtime::{Return, yield_};
 use std::future::ready;
 
 #[coroutine_runtime::coroutine]

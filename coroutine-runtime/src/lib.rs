@@ -169,6 +169,21 @@ pub use yielded::{IntoYielded, Yieldable, kind};
 /// ```
 #[macro_export]
 macro_rules! yield_ {
+    // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
+    // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
+    // and only adds the marker.
+    (@__coroutine_yield $value:expr) => {
+        $crate::__private::yielded($value).await
+    };
+    // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
+    // value of the right type so that the rest of the code type-checks as it will once fixed.
+    (@__coroutine_misplaced $value:expr) => {
+        $crate::__private::misplaced($value)
+    };
+    // A yield without a (parsable) value: reported by the macro.
+    (@__coroutine_malformed $($tokens:tt)*) => {
+        ()
+    };
     ($($value:tt)*) => {
         ::core::compile_error!(
             "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
@@ -192,5 +207,19 @@ pub mod __private {
     #[inline]
     pub fn unwrap_return<T>(value: crate::Return<T>) -> T {
         value.0
+    }
+
+    /// Stands in for a misplaced yield beside the macro's error, with the type the yield would
+    /// have, so the rest of the body reports no second error.
+    pub fn misplaced<K, Y: crate::Yieldable<K>>(_value: Y) -> Y::Output {
+        unreachable!("a misplaced yield is a compile error")
+    }
+
+    /// Never called: `if false { return declared::<T>(); }` at the top of a coroutine's body
+    /// fixes the body's output type to the declared `T` before any user `return`, so a wrong
+    /// return value is reported at the value.
+    #[must_use]
+    pub fn declared<T>() -> T {
+        unreachable!("only named in dead code")
     }
 }

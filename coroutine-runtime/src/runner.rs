@@ -42,7 +42,8 @@ use futures::future::FusedFuture;
 /// assert!(started.get()); // the body ran during `start`
 /// assert_eq!(futures::executor::block_on(runner), 42);
 /// ```
-#[must_use = "a coroutine that is dropped without being awaited is cancelled at its first suspension"]
+#[must_use = "a coroutine that is dropped without being awaited is cancelled at its first \
+              suspension; `.await` it, yield it, or run it in the background with `spawn_callback`"]
 pub struct Runner<F: Future> {
     state: State<F>,
 }

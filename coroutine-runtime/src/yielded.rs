@@ -38,7 +38,7 @@ pub mod kind {
 /// A function generic over anything yieldable:
 ///
 /// ```
-/// use coroutine_runtime::Yieldable;
+/// use coroutine_runtime::{Yieldable, yield_};
 ///
 /// #[coroutine_runtime::coroutine]
 /// fn wait_for<Y: Yieldable<K>, K>(y: Y) -> Y::Output {
@@ -81,7 +81,7 @@ impl<F: IntoFuture> Yieldable<kind::Future> for F {
 /// # Examples
 ///
 /// ```
-/// use coroutine_runtime::IntoYielded;
+/// use coroutine_runtime::{IntoYielded, yield_};
 /// use std::future::{Ready, ready};
 ///
 /// /// A row id that the (imaginary) database resolves to a name.

@@ -1,0 +1,7 @@
+#[coroutine_runtime::coroutine]
+enum NotAFn {
+    A,
+    B,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[coroutine_runtime::coroutine]
+struct NotAFn {
+    field: u32,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[coroutine_runtime::coroutine(lazy, lazy)]
+fn twice() -> u32 {
+    1
+}
+
+fn main() {}
