@@ -75,6 +75,12 @@ struct Inner {
     /// Set by [`Db::fail_query_after`]: 0 when no query is to fail, else the failing query's
     /// number among the next ones, counting from 1.
     fail_countdown: AtomicUsize,
+    /// Set by [`Db::set_query_delay`]: how long each operation sleeps before it runs.
+    delay: Mutex<Duration>,
+    /// How many operations are running now.
+    running: AtomicUsize,
+    /// The most operations that ran at once; see [`Db::max_concurrent_queries`].
+    max_running: AtomicUsize,
 }
 
 /// A failed database operation: SQLite's error, or an unreadable file.
@@ -219,6 +225,9 @@ impl Db {
                 path,
                 idle: Mutex::new(vec![conn]),
                 fail_countdown: AtomicUsize::new(0),
+                delay: Mutex::new(Duration::ZERO),
+                running: AtomicUsize::new(0),
+                max_running: AtomicUsize::new(0),
             }),
         })
     }
@@ -263,6 +272,49 @@ impl Db {
         self.inner
             .fail_countdown
             .store(successes + 1, Ordering::SeqCst);
+    }
+
+    /// Makes every later database operation sleep for `delay` on its thread before it runs, as
+    /// a slow database would: the test hook that makes concurrent queries overlap visibly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-delay-{}.sqlite", std::process::id()));
+    /// let db = blog::Db::open(&path)?;
+    /// db.set_query_delay(std::time::Duration::from_millis(50));
+    /// # drop(db);
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    pub fn set_query_delay(&self, delay: Duration) {
+        *self
+            .inner
+            .delay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = delay;
+    }
+
+    /// The most database operations that have run at the same time since the database was
+    /// opened: 2 or more once a page's parallel queries overlapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-max-{}.sqlite", std::process::id()));
+    /// let db = blog::Db::open(&path)?;
+    /// assert_eq!(db.max_concurrent_queries(), 0); // opening it is not counted
+    /// # drop(db);
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    #[must_use]
+    pub fn max_concurrent_queries(&self) -> usize {
+        self.inner.max_running.load(Ordering::SeqCst)
     }
 
     /// Every post, newest first.
@@ -382,11 +434,31 @@ impl Db {
     }
 
     /// Runs `query` on an idle connection (or a new one), then keeps the connection for the next
-    /// query. Fails instead when [`Db::fail_query_after`] asked for it.
+    /// query; counts it while it runs. Fails instead when [`Db::fail_query_after`] asked for it.
     fn with_connection<T>(
         &self,
         query: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, DbError> {
+        let running = self.inner.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.inner.max_running.fetch_max(running, Ordering::SeqCst);
+        let result = self.run(query);
+        self.inner.running.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    /// [`with_connection`](Self::with_connection)'s work, between its counts.
+    fn run<T>(
+        &self,
+        query: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, DbError> {
+        let delay = *self
+            .inner
+            .delay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
         let idle = self.idle().pop();
         let mut conn = match idle {
             Some(conn) => conn,

@@ -3,6 +3,7 @@
 mod common;
 
 use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::{SAMPLE_CATEGORIES, SAMPLE_POSTS, Site};
@@ -111,6 +112,22 @@ async fn next_and_previous_links_walk_every_post_in_date_order() {
     }
     backward.reverse();
     assert_eq!(backward, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_previous_and_next_queries_run_at_the_same_time() {
+    let site = Site::start().await;
+    site.get("/new").await.expect(StatusCode::OK); // fills the category cache: one query
+    assert_eq!(site.blog.db().max_concurrent_queries(), 1);
+    // Slow queries overlap if they are waited for together; run one after the other, they never
+    // would, however slow.
+    site.blog.db().set_query_delay(Duration::from_millis(300));
+    let page = site
+        .get("/post/previous-and-next")
+        .await
+        .expect(StatusCode::OK);
+    assert!(page.rel_link("prev").is_some() && page.rel_link("next").is_some());
+    assert_eq!(site.blog.db().max_concurrent_queries(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
