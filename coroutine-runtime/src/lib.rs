@@ -32,12 +32,17 @@
 //!   `let`, a `match` scrutinee, a `while` or `if` condition, a loop, nested in other expressions
 //!   or macros, followed by `?`. It may not stand in a closure, an `async` block or a nested fn
 //!   inside the body (the yield would not belong to the coroutine): that is a compile error.
+//!   `yield_!` is an ordinary macro: bring it into scope with `use coroutine_runtime::*;` or
+//!   `use coroutine_runtime::yield_;` (or call it by its path).
 //! * What can be yielded: any future (or `IntoFuture`), [`moment`], and the types that implement
 //!   [`IntoYielded`]; see [`Yieldable`].
 //! * `return v`, a tail `v`, `return Return(v)` and a tail `Return(v)` all make `v` the result.
-//!   The declared return type is the result type: the fn returns `impl Future<Output = T>`.
-//! * It works on free fns, methods taking `&self`, `&mut self` or `self`, generic fns, fns with
-//!   pattern arguments, at any visibility; doc comments and attributes are kept.
+//!   The declared return type is the result type: the fn returns
+//!   `Runner<impl Future<Output = T>>` (with `lazy`, `impl Future<Output = T>`).
+//! * It works on free fns, methods taking `&self`, `&mut self` or `self`, generic fns (type and
+//!   lifetime parameters, where-clauses, `impl Trait` arguments), fns with pattern arguments, at
+//!   any visibility; doc comments and attributes are kept. It also works on a trait's default
+//!   methods and on the methods of a trait's impls (see [below](#coroutines-in-traits)).
 //! * A coroutine may call itself recursively, without boxing.
 //! * `#[coroutine(crate = path)]` names the runtime when it is re-exported under another path.
 //!
@@ -73,13 +78,50 @@
 //! coroutine that recurses must box the recursive call (`Box::pin(me(n - 1))`).
 //!
 //! **One difference from Tornado:** a coroutine that is called and then dropped without being
-//! awaited is cancelled at its first suspension, as every Rust future is on drop; the fn is
-//! `#[must_use]` to catch that. To run one to completion in the background, hand it to your
-//! executor's spawn (or the loop's `spawn_callback`).
+//! awaited is cancelled at its first suspension, as every Rust future is on drop; the returned
+//! [`Runner`] is `#[must_use]` to catch that. To run one to completion in the background, hand
+//! it to your executor's spawn (or the loop's `spawn_callback`).
 //!
 //! A panic in the body reaches whoever awaits the coroutine, even a panic raised before the first
 //! suspension: the call itself returns normally and the await raises it again, as Tornado stores
 //! the exception in the returned Future.
+//!
+//! # Coroutines in traits
+//!
+//! A trait method without a body cannot carry `#[coroutine]`: declare what the coroutine
+//! returns, `fn m(&self) -> impl Future<Output = T>`, and put `#[coroutine]` on each impl's
+//! method. The impl's coroutine returns a [`Runner`], a more precise type that the trait accepts;
+//! a caller that goes through the trait sees `impl Future<Output = T>`, and the coroutine still
+//! starts at the call.
+//!
+//! ```
+//! use coroutine_runtime::*;
+//! use std::future::Future;
+//!
+//! trait Store {
+//!     fn load(&self, key: &str) -> impl Future<Output = Option<u32>>;
+//! }
+//!
+//! struct Memory;
+//!
+//! impl Store for Memory {
+//!     #[coroutine_runtime::coroutine]
+//!     fn load(&self, key: &str) -> Option<u32> {
+//!         yield_!(moment);
+//!         key.parse().ok()
+//!     }
+//! }
+//!
+//! async fn load_both(store: &impl Store) -> Option<u32> {
+//!     Some(store.load("1").await? + store.load("2").await?)
+//! }
+//!
+//! assert_eq!(futures::executor::block_on(load_both(&Memory)), Some(3));
+//! ```
+//!
+//! A trait's default method can be a `#[coroutine]` itself. Declare `impl Future<Output = T> +
+//! Send` when generic callers need to spawn the result: each impl's coroutine is then checked to
+//! be `Send`.
 //!
 //! # How it works
 //!
@@ -104,12 +146,12 @@
 //! future it waits on.
 //!
 //! ```text
-//! #[coroutine]                              fn get(db: &Db) -> impl Future<Output = Post> {
-//! fn get(db: &Db) -> Post {                     Runner::start(async move {
-//!     let post = yield_!(db.find());  ==>           let post = yielded(db.find()).await;
-//!     Return(post)                                  post
-//! }                                             })
-//!                                           }
+//! #[coroutine]                     fn get(db: &Db) -> Runner<impl Future<Output = Post>> {
+//! fn get(db: &Db) -> Post {            Runner::start(async move {
+//!     let post = yield_!(db.find());       let post = yielded(db.find()).await;
+//!     Return(post)               ==>       post
+//! }                                    })
+//!                                  }
 //! ```
 
 #![forbid(unsafe_code)]
