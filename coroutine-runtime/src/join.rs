@@ -33,7 +33,7 @@ use std::task::{Context, Poll, Wake, Waker};
 pub(crate) struct Join<F: Future, T> {
     /// One slot per child, in input order.
     slots: Vec<Slot<F, T>>,
-    /// How many slots are [`Slot::Pending`].
+    /// How many slots are [`State::Running`].
     pending: usize,
     /// Which pass comes next.
     stage: Stage,
@@ -44,13 +44,37 @@ pub(crate) struct Join<F: Future, T> {
 }
 
 /// One child of a [`Join`].
-enum Slot<F: Future, T> {
-    /// Still running; the waker is the child's own, once the second pass has made it.
-    Pending(Pin<Box<F>>, Option<Waker>),
+struct Slot<F, T> {
+    /// The child; `None` once it has finished. A finished child is dropped in place, but its box
+    /// is kept until the join is dropped: freeing many boxes in the random order children finish
+    /// in would cost the allocator a cache miss each, freeing them in order does not.
+    child: Pin<Box<Option<F>>>,
+    /// The child's own waker, once the second pass has made it (kept to the end for the same
+    /// reason as the box).
+    waker: Option<Waker>,
+    /// Where the child stands.
+    state: State<T>,
+}
+
+/// Where a [`Slot`]'s child stands.
+enum State<T> {
+    /// Still running.
+    Running,
     /// Finished; the value waits to be collected.
     Done(T),
     /// Finished and handed out (or dropped by a short circuit).
     Empty,
+}
+
+impl<F, T> Slot<F, T> {
+    /// A slot for a child that has not been polled yet.
+    fn new(child: F) -> Self {
+        Slot {
+            child: Box::pin(Some(child)),
+            waker: None,
+            state: State::Running,
+        }
+    }
 }
 
 /// The passes of a [`Join`]; see the module docs.
@@ -128,7 +152,7 @@ impl<F: Future, T> Join<F, T> {
     pub(crate) fn new(children: impl IntoIterator<Item = F>) -> Self {
         let children = children.into_iter();
         let mut slots = Vec::with_capacity(children.size_hint().0);
-        slots.extend(children.map(|child| Slot::Pending(Box::pin(child), None)));
+        slots.extend(children.map(Slot::new));
         Self::from_slots(slots)
     }
 
@@ -144,7 +168,7 @@ impl<F: Future, T> Join<F, T> {
             Stage::First,
             "children are added before the first poll"
         );
-        self.slots.push(Slot::Pending(Box::pin(child), None));
+        self.slots.push(Slot::new(child));
         self.pending += 1;
     }
 
@@ -231,8 +255,9 @@ impl<F: Future, T> Join<F, T> {
             }),
         });
         for index in 0..self.slots.len() {
-            if let Slot::Pending(_, waker @ None) = &mut self.slots[index] {
-                *waker = Some(Waker::from(Arc::new(ChildWaker {
+            let slot = &mut self.slots[index];
+            if matches!(slot.state, State::Running) {
+                slot.waker = Some(Waker::from(Arc::new(ChildWaker {
                     queue: queue.clone(),
                     index,
                 })));
@@ -281,19 +306,26 @@ impl<F: Future, T> Join<F, T> {
         cx: &mut Context<'_>,
         settle: &mut impl FnMut(usize, F::Output) -> ControlFlow<B, Option<T>>,
     ) -> ControlFlow<B> {
-        let Slot::Pending(child, waker) = &mut self.slots[index] else {
+        let slot = &mut self.slots[index];
+        if !matches!(slot.state, State::Running) {
             return ControlFlow::Continue(()); // a stale wake of a finished child
-        };
-        let poll = match waker {
-            Some(waker) => child.as_mut().poll(&mut Context::from_waker(waker)),
-            None => child.as_mut().poll(cx),
+        }
+        let child = slot
+            .child
+            .as_mut()
+            .as_pin_mut()
+            .expect("a running child is in its box");
+        let poll = match &slot.waker {
+            Some(waker) => child.poll(&mut Context::from_waker(waker)),
+            None => child.poll(cx),
         };
         if let Poll::Ready(output) = poll {
             // Dropped here, as soon as it has finished, not when the whole join ends.
-            self.slots[index] = Slot::Empty;
+            slot.child.set(None);
+            slot.state = State::Empty;
             self.pending -= 1;
             if let Some(value) = settle(index, output)? {
-                self.slots[index] = Slot::Done(value);
+                self.slots[index].state = State::Done(value);
             }
         }
         ControlFlow::Continue(())
@@ -304,7 +336,8 @@ impl<F: Future, T> Join<F, T> {
         self.stage = Stage::Stopped;
         self.pending = 0;
         for slot in &mut self.slots {
-            *slot = Slot::Empty;
+            slot.child.set(None);
+            slot.state = State::Empty;
         }
     }
 
@@ -315,9 +348,9 @@ impl<F: Future, T> Join<F, T> {
     /// If a child is still running, or a child's value was not kept.
     pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
         assert_eq!(self.pending, 0, "the join has not finished");
-        self.slots.into_iter().map(|slot| match slot {
-            Slot::Done(value) => value,
-            Slot::Pending(..) | Slot::Empty => unreachable!("every child has finished"),
+        self.slots.into_iter().map(|slot| match slot.state {
+            State::Done(value) => value,
+            State::Running | State::Empty => unreachable!("every child has finished"),
         })
     }
 
