@@ -34,9 +34,21 @@
 //! The `Runner` type (rather than `impl Future`) makes a dropped coroutine warn once, with
 //! `Runner`'s `#[must_use]` message; an `impl Future` would warn with the generic
 //! "futures do nothing" message, which is wrong for a started coroutine.
+//!
+//! # Lints
+//!
+//! The generated code is lint-clean under `#![deny(warnings, clippy::pedantic)]`
+//! (`tests/tests/lints.rs`). Two lints need an `allow`, each as narrow as it can be:
+//!
+//! * `refining_impl_trait`, on the generated fn: a trait that declares
+//!   `-> impl Future<Output = T>` is implemented by a coroutine that returns a `Runner`.
+//! * `clippy::used_underscore_binding`, on each `let _ = &arg;`: an argument named `_unused` is
+//!   used there by the macro, not by the user.
+//!
+//! Everything else in the body is the user's code and is linted as such.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -256,11 +268,30 @@ fn declared_output(krate: &Path, output: &ReturnType) -> TokenStream {
         ReturnType::Default => Span::call_site(),
         ReturnType::Type(_, ty) => ty.span(),
     };
+    // The runtime's path too, or rustc would point at the attribute instead.
+    let krate = respanned(krate.to_token_stream(), span);
     quote_spanned! {span=>
         if false {
             return #krate::__private::declared::<#ty>();
         }
     }
+}
+
+/// `tokens`, every one of them moved to `span`.
+fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respanned(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// Renames arguments bound by a pattern other than a plain name, so the future can own them:
