@@ -34,8 +34,9 @@
 //!   inside the body (the yield would not belong to the coroutine): that is a compile error.
 //!   `yield_!` is an ordinary macro: bring it into scope with `use coroutine_runtime::*;` or
 //!   `use coroutine_runtime::yield_;` (or call it by its path).
-//! * What can be yielded: any future (or `IntoFuture`), [`moment`], and the types that implement
-//!   [`IntoYielded`]; see [`Yieldable`].
+//! * What can be yielded: any future (or `IntoFuture`), [`moment`], the types that implement
+//!   [`IntoYielded`], and `Vec`s, arrays, maps and tuples of these, waited on in parallel (see
+//!   [below](#parallel-yields)); see [`Yieldable`].
 //! * `return v`, a tail `v`, `return Return(v)` and a tail `Return(v)` all make `v` the result.
 //!   The declared return type is the result type: the fn returns
 //!   `Runner<impl Future<Output = T>>` (with `lazy`, `impl Future<Output = T>`).
@@ -122,6 +123,65 @@
 //! A trait's default method can be a `#[coroutine]` itself. Declare `impl Future<Output = T> +
 //! Send` when generic callers need to spawn the result: each impl's coroutine is then checked to
 //! be `Send`.
+//!
+//! # Parallel yields
+//!
+//! Yield a collection and the coroutine waits for all of its elements at once, as Tornado's
+//! Runner does for a list or a dict of futures. Every element runs concurrently:
+//!
+//! ```
+//! use coroutine_runtime::*;
+//! use std::collections::HashMap;
+//! use std::time::Duration;
+//!
+//! #[coroutine_runtime::coroutine]
+//! fn fetch(url: &'static str) -> usize {
+//!     yield_!(sleep(Duration::from_millis(50)));
+//!     url.len()
+//! }
+//!
+//! #[coroutine_runtime::coroutine]
+//! fn crawl(urls: Vec<&'static str>) -> (Vec<usize>, HashMap<&'static str, usize>, (usize, u8)) {
+//!     // `responses = yield [fetch(url) for url in urls]`: 50 ms for all of them, not 50 ms each.
+//!     let lengths = yield_!(urls.iter().map(|&url| fetch(url)).collect::<Vec<_>>());
+//!     // `yield {url: fetch(url) for url in urls}`
+//!     let by_url = yield_!(urls.iter().map(|&url| (url, fetch(url))).collect::<HashMap<_, _>>());
+//!     // `a, b = yield [future_a, future_b]`, with futures of different types.
+//!     let pair = yield_!((fetch("four"), async { 5_u8 }));
+//!     (lengths, by_url, pair)
+//! }
+//!
+//! let (lengths, by_url, pair) = futures::executor::block_on(crawl(vec!["a", "bb", "ccc"]));
+//! assert_eq!(lengths, [1, 2, 3]);
+//! assert_eq!(by_url["bb"], 2);
+//! assert_eq!(pair, (4, 5));
+//! ```
+//!
+//! | yield                                          | evaluates to                       |
+//! |------------------------------------------------|------------------------------------|
+//! | `Vec<Y>`                                       | `Vec<T>`, in input order            |
+//! | `[Y; N]`                                       | `[T; N]`                            |
+//! | `HashMap<Key, Y, S>`, `BTreeMap<Key, Y>`       | a map of the same kind, same keys  |
+//! | `(Y1, Y2, …)`, 1 to 12 elements of any types   | `(T1, T2, …)`                      |
+//!
+//! where each `Y` is anything yieldable (a future, [`moment`], an [`IntoYielded`] type, or
+//! another collection: `Vec<Vec<F>>` and maps of tuples work) and `T` its output. An empty
+//! collection resolves at once. Each element is dropped as soon as it finishes; dropping the
+//! coroutine drops the elements still running.
+//!
+//! Each time the collection is polled, the elements that may have progressed are polled in input
+//! order, so coroutines in a collection take turns exactly as in Tornado: two coroutines that
+//! each yield [`moment`] between steps interleave (`ababab…`), while coroutines that yield
+//! completed futures run to their end one after the other. `yield_!(vec![moment, moment])`
+//! suspends once: both moments end on the same trip through the executor, as Tornado's
+//! `multi([moment, moment])` does. Waiting costs time linear in the number of elements: a wake-up
+//! polls only the elements that were woken.
+//!
+//! The rest of `tornado.gen`: [`multi`] (the same as yielding the collection, as a function),
+//! [`try_multi`] (fails fast on the first error in time, unlike Tornado's `multi`),
+//! [`WaitIterator`] (results in the order they finish, also a `Stream`), [`with_timeout`],
+//! [`sleep`] and [`moment`]. Their timers run on a thread of their own (the `futures-timer`
+//! crate), so they work on any executor: futures', tokio, smol.
 //!
 //! # How it works
 //!

@@ -30,8 +30,11 @@ pub mod kind {
 
 /// A value a coroutine can wait on with `yield_!`.
 ///
-/// Implemented for every future (and every `IntoFuture`), and for the types that implement
-/// [`IntoYielded`]. `K` is a marker from [`kind`] that inference fills in.
+/// Implemented for every future (and every `IntoFuture`), for the types that implement
+/// [`IntoYielded`], for `Vec`s, arrays, `HashMap`s and `BTreeMap`s of yieldable values (see
+/// [`Children`](crate::Children)), and for tuples of 1 to 12 yieldable values of any types; a
+/// collection or tuple is waited on in parallel. `K` is a marker from [`kind`] that inference
+/// fills in.
 ///
 /// # Examples
 ///
