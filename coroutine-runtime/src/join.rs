@@ -234,7 +234,7 @@ impl<F: Future, T> Join<F, T> {
         settle: &mut impl FnMut(usize, F::Output) -> ControlFlow<B, Option<T>>,
     ) -> ControlFlow<B> {
         for index in 0..self.slots.len() {
-            self.poll_child(index, cx, settle)?;
+            Self::poll_slot(&mut self.slots, &mut self.pending, index, cx, settle)?;
         }
         ControlFlow::Continue(())
     }
@@ -261,7 +261,7 @@ impl<F: Future, T> Join<F, T> {
                     queue: queue.clone(),
                     index,
                 })));
-                self.poll_child(index, cx, settle)?;
+                Self::poll_slot(&mut self.slots, &mut self.pending, index, cx, settle)?;
             }
         }
         self.queue = Some(queue);
@@ -274,7 +274,10 @@ impl<F: Future, T> Join<F, T> {
         cx: &mut Context<'_>,
         settle: &mut impl FnMut(usize, F::Output) -> ControlFlow<B, Option<T>>,
     ) -> ControlFlow<B> {
-        let queue = self.queue.clone().expect("the second pass made the queue");
+        let queue = self
+            .queue
+            .as_deref()
+            .expect("the second pass made the queue");
         self.drained.clear();
         {
             let mut state = queue.lock();
@@ -293,20 +296,23 @@ impl<F: Future, T> Join<F, T> {
             // Cleared before the poll, so a wake during the poll queues the child again. The
             // swap (not a store) acquires what the waker that set the flag had published.
             queue.queued[index].swap(false, Ordering::AcqRel);
-            self.poll_child(index, cx, settle)?;
+            Self::poll_slot(&mut self.slots, &mut self.pending, index, cx, settle)?;
         }
         ControlFlow::Continue(())
     }
 
-    /// Polls child `index` if it is pending, with its own waker if it has one.
+    /// Polls child `index` of `slots` if it is running, with its own waker if it has one, and
+    /// counts it off `pending` if it finishes. (Not a method, so that callers can hold other
+    /// fields of the join meanwhile.)
     #[inline]
-    fn poll_child<B>(
-        &mut self,
+    fn poll_slot<B>(
+        slots: &mut [Slot<F, T>],
+        pending: &mut usize,
         index: usize,
         cx: &mut Context<'_>,
         settle: &mut impl FnMut(usize, F::Output) -> ControlFlow<B, Option<T>>,
     ) -> ControlFlow<B> {
-        let slot = &mut self.slots[index];
+        let slot = &mut slots[index];
         if !matches!(slot.state, State::Running) {
             return ControlFlow::Continue(()); // a stale wake of a finished child
         }
@@ -323,9 +329,9 @@ impl<F: Future, T> Join<F, T> {
             // Dropped here, as soon as it has finished, not when the whole join ends.
             slot.child.set(None);
             slot.state = State::Empty;
-            self.pending -= 1;
+            *pending -= 1;
             if let Some(value) = settle(index, output)? {
-                self.slots[index].state = State::Done(value);
+                slot.state = State::Done(value);
             }
         }
         ControlFlow::Continue(())
