@@ -6,6 +6,7 @@
 mod args;
 mod expand;
 mod fallback;
+mod run_on_executor;
 mod valid;
 mod yields;
 
@@ -17,6 +18,15 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn coroutine(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::coroutine(args.into(), item.into()).into()
+}
+
+/// Runs a method's body on the thread pool in a field of `self`; the call returns a future of
+/// the result.
+///
+/// See the `coroutine-runtime` crate documentation for the full manual.
+#[proc_macro_attribute]
+pub fn run_on_executor(args: TokenStream, item: TokenStream) -> TokenStream {
+    run_on_executor::run_on_executor(args.into(), item.into()).into()
 }
 
 /// Declares coroutine fns whose bodies wait with a bare `yield expr`, on stable Rust.

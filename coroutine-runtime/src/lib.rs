@@ -217,11 +217,15 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod io_loop;
 mod join;
 mod moment;
 mod multi;
+mod periodic;
 mod ret;
 mod runner;
+mod task;
+mod thread_pool;
 mod sleep;
 mod try_multi;
 mod tuple;
@@ -229,12 +233,16 @@ mod wait_iterator;
 mod with_timeout;
 mod yielded;
 
-pub use coroutine_macros::{coroutine, coroutines};
+pub use coroutine_macros::{coroutine, coroutines, run_on_executor};
 pub use error::TimeoutError;
+pub use io_loop::{IoLoop, IoLoopHandle, Timeout};
 pub use moment::{Moment, MomentFuture, moment};
 pub use multi::{Children, Multi, multi};
+pub use periodic::{CallbackReturn, PeriodicCallback};
 pub use ret::Return;
 pub use runner::Runner;
+pub use task::{Callback, CallbackDropped, Task};
+pub use thread_pool::{Submitted, ThreadPoolExecutor};
 pub use sleep::{Sleep, sleep};
 pub use try_multi::{TryMulti, try_multi};
 pub use tuple::{FutureTuple, TupleFuture};

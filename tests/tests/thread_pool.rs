@@ -1,0 +1,317 @@
+//! `ThreadPoolExecutor` and `#[run_on_executor]`: blocking functions as yieldable futures.
+
+use coroutine_runtime::*;
+use coroutine_tests::DropCounter;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+fn blocking_func(n: u64) -> u64 {
+    thread::sleep(Duration::from_millis(5));
+    n * 2
+}
+
+#[coroutine_runtime::coroutine]
+fn call_blocking(pool: ThreadPoolExecutor, n: u64) -> u64 {
+    yield_!(pool.submit(move || blocking_func(n)))
+}
+
+#[test]
+fn submit_yields_the_functions_result() {
+    let pool = ThreadPoolExecutor::new(4);
+    assert_eq!(futures::executor::block_on(call_blocking(pool, 21)), 42);
+}
+
+#[test]
+fn the_function_runs_on_a_named_pool_thread() {
+    let pool = ThreadPoolExecutor::new(1);
+    let name =
+        futures::executor::block_on(pool.submit(|| thread::current().name().map(str::to_owned)));
+    let name = name.expect("pool threads are named");
+    assert!(name.starts_with("coroutine-pool-"), "{name}");
+    assert_ne!(thread::current().name(), Some(name.as_str()));
+}
+
+/// Counts the jobs running at once, and remembers the most.
+#[derive(Default)]
+struct Concurrency {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Concurrency {
+    fn job(&self) {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(20));
+        self.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn at_most_n_functions_run_at_once_and_the_rest_queue() {
+    let pool = ThreadPoolExecutor::new(3);
+    let concurrency = Arc::new(Concurrency::default());
+    let jobs: Vec<_> = (0..12)
+        .map(|i| {
+            let concurrency = concurrency.clone();
+            pool.submit(move || {
+                concurrency.job();
+                i
+            })
+        })
+        .collect();
+    let results: Vec<u32> = futures::executor::block_on(futures::future::join_all(jobs));
+    assert_eq!(results, (0..12).collect::<Vec<_>>());
+    // Twelve 20 ms jobs on three workers: they overlap (more than one at once), never beyond 3.
+    let most = concurrency.most.load(Ordering::SeqCst);
+    assert!(most <= 3, "{most} jobs ran at once on a pool of 3");
+    assert!(most >= 2, "jobs never overlapped: at most {most} at once");
+}
+
+#[test]
+fn n_blocking_functions_that_wait_for_each_other_all_run() {
+    // Four jobs that each wait until all four have started: they deadlock unless four run at once.
+    let pool = ThreadPoolExecutor::new(4);
+    let barrier = Arc::new(Barrier::new(4));
+    let jobs: Vec<_> = (0..4)
+        .map(|i| {
+            let barrier = barrier.clone();
+            pool.submit(move || {
+                barrier.wait();
+                i
+            })
+        })
+        .collect();
+    let results = futures::executor::block_on(futures::future::join_all(jobs));
+    assert_eq!(results, [0, 1, 2, 3]);
+}
+
+#[test]
+fn a_panicking_function_surfaces_at_the_yield_and_the_pool_keeps_serving() {
+    #[coroutine_runtime::coroutine]
+    fn fails(pool: ThreadPoolExecutor) -> u32 {
+        yield_!(pool.submit(|| -> u32 { panic!("blocking call failed") }))
+    }
+    let pool = ThreadPoolExecutor::new(1);
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+        futures::executor::block_on(fails(pool.clone()))
+    }))
+    .unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"blocking call failed")
+    );
+    // The single worker survived.
+    for n in 0..3 {
+        assert_eq!(
+            futures::executor::block_on(call_blocking(pool.clone(), n)),
+            n * 2
+        );
+    }
+}
+
+#[test]
+fn dropping_the_pool_lets_queued_work_finish_and_joins_its_threads() {
+    let pool = ThreadPoolExecutor::new(2);
+    let finished = Arc::new(AtomicUsize::new(0));
+    let (sender, receiver) = mpsc::channel();
+    for _ in 0..6 {
+        let finished = finished.clone();
+        let sender = sender.clone();
+        // The futures are kept, so the jobs are not skipped.
+        sender
+            .send(pool.submit(move || {
+                thread::sleep(Duration::from_millis(10));
+                finished.fetch_add(1, Ordering::SeqCst);
+            }))
+            .unwrap();
+    }
+    drop(pool);
+    // The drop waited for the queue to drain.
+    assert_eq!(finished.load(Ordering::SeqCst), 6);
+    drop(sender);
+    for job in receiver {
+        futures::executor::block_on(job);
+    }
+}
+
+#[test]
+fn dropping_the_last_handle_inside_a_job_does_not_deadlock() {
+    let pool = ThreadPoolExecutor::new(2);
+    let other = pool.submit(|| thread::sleep(Duration::from_millis(20)));
+    let last = pool.clone();
+    drop(pool);
+    // The job owns the last handle: the pool shuts down from one of its own threads.
+    let (sender, receiver) = mpsc::channel();
+    let job = last.clone().submit(move || {
+        drop(last);
+        sender.send("dropped inside").unwrap();
+    });
+    // `last` moved into the job; only the job's clone and the queue remain.
+    assert_eq!(
+        receiver.recv_timeout(Duration::from_secs(10)),
+        Ok("dropped inside")
+    );
+    futures::executor::block_on(async {
+        job.await;
+        other.await;
+    });
+}
+
+#[test]
+fn dropping_the_future_before_the_job_starts_skips_the_job() {
+    let pool = ThreadPoolExecutor::new(1);
+    let (release, blocked) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel();
+    // Occupy the only worker until released.
+    let busy = pool.submit(move || {
+        started_tx.send(()).unwrap();
+        blocked.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = ran.clone();
+    let drops = DropCounter::new();
+    let token = drops.token();
+    let skipped = pool.submit(move || {
+        let _token = token;
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    drop(skipped);
+    release.send(()).unwrap();
+    futures::executor::block_on(busy);
+    // A job after it, on the same single worker, proves the skipped one was taken off the queue.
+    futures::executor::block_on(pool.submit(|| ()));
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    assert_eq!(drops.dropped(), 1, "the skipped job's closure was dropped");
+}
+
+#[test]
+fn the_pool_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<ThreadPoolExecutor>();
+    let pool = ThreadPoolExecutor::new(2);
+    let clone = pool.clone();
+    let from_thread = thread::spawn(move || futures::executor::block_on(clone.submit(|| 5)))
+        .join()
+        .unwrap();
+    assert_eq!(from_thread, 5);
+    assert_eq!(futures::executor::block_on(pool.submit(|| 6)), 6);
+}
+
+#[test]
+#[should_panic(expected = "needs at least one worker")]
+fn a_pool_of_zero_workers_is_rejected() {
+    let _ = ThreadPoolExecutor::new(0);
+}
+
+/// A service that holds its pool in a field named `executor`, as Tornado's decorator expects.
+#[derive(Clone)]
+struct Hasher {
+    executor: ThreadPoolExecutor,
+    salt: u64,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl Hasher {
+    #[run_on_executor]
+    fn hash(&self, data: Vec<u8>) -> u64 {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("hash on {:?}", thread::current().name()));
+        data.iter().map(|&b| u64::from(b)).sum::<u64>() + self.salt
+    }
+
+    /// `self` by value, a `?` in the body, and `self` in a closure and a macro.
+    #[run_on_executor]
+    fn parse(self, text: String) -> Result<u64, std::num::ParseIntError> {
+        let n: u64 = text.parse()?;
+        let add = |x: u64| x + self.salt;
+        assert!(self.salt < 100, "salt {} too large", self.salt);
+        Ok(add(n))
+    }
+
+    #[run_on_executor]
+    fn fail(&self) -> u64 {
+        panic!("failed with salt {}", self.salt)
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn hash_both(&self) -> u64 {
+        let a = yield_!(self.hash(vec![1, 2]));
+        let b = yield_!(self.hash(vec![3]));
+        a + b
+    }
+}
+
+/// A pool in a field with another name.
+#[derive(Clone)]
+struct Custom {
+    pool: Arc<ThreadPoolExecutor>,
+}
+
+impl Custom {
+    #[run_on_executor(executor = pool)]
+    fn thread_name(&self) -> Option<String> {
+        thread::current().name().map(str::to_owned)
+    }
+}
+
+fn hasher() -> Hasher {
+    Hasher {
+        executor: ThreadPoolExecutor::new(2),
+        salt: 10,
+        calls: Arc::default(),
+    }
+}
+
+#[test]
+fn run_on_executor_runs_the_body_on_the_pool_and_returns_a_yieldable_future() {
+    let hasher = hasher();
+    let future: Submitted<u64> = hasher.hash(vec![1, 2, 3]);
+    assert_eq!(futures::executor::block_on(future), 16);
+    assert_eq!(futures::executor::block_on(hasher.hash_both()), 13 + 13);
+    let calls = hasher.calls.lock().unwrap();
+    assert_eq!(calls.len(), 3);
+    assert!(
+        calls.iter().all(|c| c.contains("coroutine-pool-")),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn run_on_executor_takes_self_by_value_and_keeps_question_mark_and_macros() {
+    let hasher = hasher();
+    assert_eq!(
+        futures::executor::block_on(hasher.clone().parse("32".to_owned())),
+        Ok(42)
+    );
+    assert!(futures::executor::block_on(hasher.parse("x".to_owned())).is_err());
+}
+
+#[test]
+fn run_on_executor_reraises_a_panic_of_the_body_at_the_yield() {
+    let hasher = hasher();
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+        futures::executor::block_on(hasher.fail())
+    }))
+    .unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("failed with salt 10")
+    );
+    assert_eq!(futures::executor::block_on(hasher.hash(vec![])), 10);
+}
+
+#[test]
+fn run_on_executor_reads_the_field_named_by_its_argument() {
+    let custom = Custom {
+        pool: Arc::new(ThreadPoolExecutor::new(1)),
+    };
+    let name = futures::executor::block_on(custom.thread_name()).unwrap();
+    assert!(name.starts_with("coroutine-pool-"), "{name}");
+}
