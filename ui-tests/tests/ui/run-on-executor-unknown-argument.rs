@@ -1,0 +1,19 @@
+use coroutine_runtime::*;
+
+#[derive(Clone)]
+struct Service {
+    executor: ThreadPoolExecutor,
+}
+
+impl Service {
+    #[run_on_executor(pool = executor)]
+    fn load(&self) -> u32 {
+        1
+    }
+}
+
+fn main() {
+    // Expanded with the default arguments: the call still returns a future.
+    let service = Service { executor: ThreadPoolExecutor::new(1) };
+    let _: u32 = futures::executor::block_on(service.load());
+}
