@@ -1,16 +1,464 @@
-//! A tour of every coroutine pattern of Tornado's guide, each printed with its timing.
+//! A tour of every coroutine pattern of Tornado's guide and of the "Refactoring Tornado
+//! Coroutines" article, each printed with what happened and how long it took.
 //!
-//! Run it with `cargo run --example tour`. (The parallel sections arrive with the parallel yields.)
+//! Run it with `cargo run --example tour`. Every section runs on the embedded `IoLoop`
+//! (Tornado's `IOLoop.current().run_sync(...)`); the same coroutines run unchanged on tokio, smol
+//! or `futures::executor`.
 
-use coroutine_runtime::{Return, yield_};
-use std::future::ready;
+use coroutine_runtime::*;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// A stand-in for Tornado's `AsyncHTTPClient`: every fetch takes `latency`.
+struct HttpClient {
+    latency: Duration,
+}
+
+/// What a fetch returns.
+#[derive(Debug, Clone)]
+struct Response {
+    body: String,
+}
+
+impl HttpClient {
+    /// Fetches `url`; the future completes after the client's latency.
+    #[coroutine_runtime::coroutine]
+    fn fetch(&self, url: &str) -> Result<Response, String> {
+        if url.is_empty() {
+            return Err("empty url".to_string());
+        }
+        yield_!(sleep(self.latency));
+        Ok(Response {
+            body: format!("<body of {url}>"),
+        })
+    }
+}
+
+/// A stand-in for a Motor cursor: `fetch_next` says whether a document is ready.
+struct Cursor {
+    docs: Vec<&'static str>,
+    current: Option<&'static str>,
+}
+
+impl Cursor {
+    #[coroutine_runtime::coroutine]
+    fn fetch_next(&mut self) -> bool {
+        yield_!(sleep(Duration::from_millis(5)));
+        self.current = self.docs.pop();
+        self.current.is_some()
+    }
+
+    fn next_object(&self) -> &'static str {
+        self.current.expect("fetch_next said a document is ready")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The patterns.
 
 #[coroutine_runtime::coroutine]
-fn add() -> u32 {
-    let a = yield_!(ready(1));
-    Return(a + yield_!(ready(2)))
+fn fetch_coroutine(client: &HttpClient, url: &str) -> Result<String, String> {
+    let response = yield_!(client.fetch(url))?;
+    Ok(response.body)
+}
+
+#[coroutine_runtime::coroutine]
+fn parallel_fetch(client: &HttpClient, url1: &str, url2: &str) -> Result<(String, String), String> {
+    let (resp1, resp2) = yield_!((client.fetch(url1), client.fetch(url2)));
+    Ok((resp1?.body, resp2?.body))
+}
+
+#[coroutine_runtime::coroutine]
+fn parallel_fetch_many(client: &HttpClient, urls: &[&str]) -> Vec<Result<Response, String>> {
+    yield_!(urls.iter().map(|url| client.fetch(url)).collect::<Vec<_>>())
+}
+
+#[coroutine_runtime::coroutine]
+fn parallel_fetch_dict<'a>(
+    client: &HttpClient,
+    urls: &[&'a str],
+) -> HashMap<&'a str, Result<Response, String>> {
+    yield_!(
+        urls.iter()
+            .map(|&url| (url, client.fetch(url)))
+            .collect::<HashMap<_, _>>()
+    )
+}
+
+#[coroutine_runtime::coroutine]
+fn interleaving(client: &HttpClient, log: &RefCell<Vec<String>>) {
+    let mut chunks = vec!["/chunk/3", "/chunk/2", "/chunk/1"];
+    let mut fetch_future = client.fetch(chunks.pop().unwrap_or_default());
+    loop {
+        let chunk = yield_!(fetch_future);
+        let Ok(chunk) = chunk else { break };
+        log.borrow_mut().push(chunk.body);
+        let Some(next) = chunks.pop() else { break };
+        // Start the next fetch, then flush while it runs.
+        fetch_future = client.fetch(next);
+        yield_!(sleep(Duration::from_millis(50)));
+    }
+}
+
+#[coroutine_runtime::coroutine]
+fn loop_example(cursor: &mut Cursor) -> Vec<&'static str> {
+    let mut seen = Vec::new();
+    while yield_!(cursor.fetch_next()) {
+        seen.push(cursor.next_object());
+    }
+    seen
+}
+
+#[coroutine_runtime::coroutine]
+fn wait_as_they_finish(client: &HttpClient) -> Vec<String> {
+    let slow = HttpClient {
+        latency: Duration::from_millis(150),
+    };
+    let fast = HttpClient {
+        latency: Duration::from_millis(50),
+    };
+    let mut order = Vec::new();
+    let mut waiter = WaitIterator::new(vec![
+        slow.fetch("/slow"),
+        client.fetch("/medium"),
+        fast.fetch("/fast"),
+    ]);
+    while !waiter.done() {
+        let response = yield_!(waiter.next());
+        let index = waiter.current_index().unwrap_or_default();
+        order.push(format!(
+            "#{index} {}",
+            response.map(|r| r.body).unwrap_or_default()
+        ));
+    }
+    order
+}
+
+#[coroutine_runtime::coroutine]
+fn fetch_with_timeout(client: &HttpClient, limit: Duration) -> Result<String, TimeoutError> {
+    let response = yield_!(with_timeout(limit, client.fetch("/a")))?;
+    Ok(response.map(|r| r.body).unwrap_or_default())
+}
+
+#[coroutine_runtime::coroutine]
+fn fail_fast(client: &HttpClient) -> Result<Vec<Response>, String> {
+    // The empty url fails at once; the two 100 ms fetches are dropped without waiting.
+    yield_!(try_multi(vec![
+        client.fetch("/a"),
+        client.fetch(""),
+        client.fetch("/b")
+    ]))
+}
+
+/// The coroutine of Tornado's `test_moment`: append `name` five times, yielding in between.
+#[coroutine_runtime::coroutine]
+fn appender(log: Rc<RefCell<String>>, name: char, use_moment: bool) {
+    for _ in 0..5 {
+        log.borrow_mut().push(name);
+        if use_moment {
+            yield_!(moment);
+        } else {
+            yield_!(std::future::ready(()));
+        }
+    }
+}
+
+#[coroutine_runtime::coroutine]
+fn moment_order(a_moment: bool, b_moment: bool) -> String {
+    let log = Rc::new(RefCell::new(String::new()));
+    yield_!(vec![
+        appender(log.clone(), 'a', a_moment),
+        appender(log.clone(), 'b', b_moment),
+    ]);
+    log.take()
+}
+
+// Callbacks: a callback-style function, as Tornado code had before Futures.
+fn some_function(key: &'static str, callback: impl FnOnce(String) + Send + 'static) {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        callback(format!("value of {key}"));
+    });
+}
+
+#[coroutine_runtime::coroutine]
+fn call_task() -> Result<String, CallbackDropped> {
+    // Translated into `some_function("answer", callback)`.
+    yield_!(task!(some_function("answer")))
+}
+
+fn blocking_func(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+#[coroutine_runtime::coroutine]
+fn call_blocking(pool: &ThreadPoolExecutor, jobs: u64) -> u64 {
+    let results = yield_!(
+        (0..jobs)
+            .map(|_| pool.submit(|| blocking_func(100)))
+            .collect::<Vec<_>>()
+    );
+    results.iter().sum()
+}
+
+/// A type that holds a thread pool, for `#[run_on_executor]`.
+#[derive(Clone)]
+struct Hasher {
+    executor: ThreadPoolExecutor,
+}
+
+impl Hasher {
+    /// Runs on `self.executor`; the call returns a yieldable future.
+    #[run_on_executor]
+    fn checksum(&self, data: Vec<u8>) -> u64 {
+        std::thread::sleep(Duration::from_millis(50));
+        data.iter().map(|&b| u64::from(b)).sum()
+    }
+}
+
+#[coroutine_runtime::coroutine]
+fn checksums(hasher: &Hasher) -> (u64, u64) {
+    yield_!((
+        hasher.checksum(vec![1, 2, 3]),
+        hasher.checksum(vec![10, 20])
+    ))
+}
+
+#[coroutine_runtime::coroutine]
+fn do_something(ticks: Rc<RefCell<Vec<u128>>>, start: Instant) {
+    ticks.borrow_mut().push(start.elapsed().as_millis());
+    yield_!(sleep(Duration::from_millis(5)));
+}
+
+/// Tornado's `minute_loop`, with a 30 ms "minute".
+#[coroutine_runtime::coroutine]
+fn minute_loop(ticks: Rc<RefCell<Vec<u128>>>, start: Instant) {
+    loop {
+        yield_!(do_something(ticks.clone(), start));
+        yield_!(sleep(Duration::from_millis(30)));
+    }
+}
+
+/// Tornado's `minute_loop2`: start the clock first, so the period is exact.
+#[coroutine_runtime::coroutine]
+fn minute_loop2(ticks: Rc<RefCell<Vec<u128>>>, start: Instant) {
+    loop {
+        let next = sleep(Duration::from_millis(30)); // Start the clock.
+        yield_!(do_something(ticks.clone(), start)); // Run while the clock is ticking.
+        yield_!(next); // Wait for the timer to run out.
+    }
+}
+
+thread_local! {
+    static CATEGORIES: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+#[coroutine_runtime::coroutine]
+fn query_categories(queries: &RefCell<u32>) -> Vec<String> {
+    *queries.borrow_mut() += 1;
+    yield_!(sleep(Duration::from_millis(20)));
+    vec!["python".into(), "rust".into(), "tornado".into()]
+}
+
+#[coroutine_runtime::coroutine]
+fn get_categories(queries: &RefCell<u32>) -> Vec<String> {
+    if let Some(cached) = CATEGORIES.with_borrow(Clone::clone) {
+        return Return(cached);
+    }
+    let categories = yield_!(query_categories(queries));
+    CATEGORIES.set(Some(categories.clone()));
+    Return(categories)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `what` on the loop, printing its name, result and time.
+fn show<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
+    name: &str,
+    what: impl FnOnce() -> F,
+) -> Duration {
+    let start = Instant::now();
+    let result = IoLoop::current().run_sync(what);
+    let elapsed = start.elapsed();
+    println!("  {name:<50} {:>6.1} ms  {result:?}", ms(elapsed));
+    elapsed
 }
 
 fn main() {
-    println!("yield two ready futures: {}", futures::executor::block_on(add()));
+    let client = HttpClient {
+        latency: Duration::from_millis(100),
+    };
+    println!("Each fetch takes 100 ms.");
+
+    yielding(&client);
+    parallelism(&client);
+    interleaving_section(&client);
+    looping();
+    subroutines();
+    callbacks();
+    blocking();
+    running_in_background();
+}
+
+fn yielding(client: &HttpClient) {
+    section("Yielding futures");
+    show("yield one fetch", || fetch_coroutine(&client, "/a"));
+    show("yield a failing fetch, `?` passes the error", || {
+        fetch_coroutine(&client, "")
+    });
+}
+
+fn parallelism(client: &HttpClient) {
+    section("Parallelism");
+    show("two fetches in parallel (tuple)", || {
+        parallel_fetch(&client, "/a", "/b")
+    });
+    let urls = ["/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9", "/10"];
+    let elapsed = show("ten fetches in parallel (Vec)", || async {
+        parallel_fetch_many(&client, &urls).await.len()
+    });
+    note(&format!(
+        "ten sequential fetches take ~1000 ms; in parallel: {:.0} ms",
+        ms(elapsed)
+    ));
+    show("ten fetches in parallel (HashMap)", || async {
+        let mut keys: Vec<_> = parallel_fetch_dict(&client, &urls)
+            .await
+            .into_keys()
+            .collect();
+        keys.sort_unstable();
+        keys
+    });
+    show("as they finish (WaitIterator: 150/100/50 ms)", || {
+        wait_as_they_finish(&client)
+    });
+    show("with_timeout 50 ms on a 100 ms fetch", || {
+        fetch_with_timeout(&client, Duration::from_millis(50))
+    });
+    show("with_timeout 500 ms on a 100 ms fetch", || {
+        fetch_with_timeout(&client, Duration::from_millis(500))
+    });
+    show("try_multi fails fast on the first error", || {
+        fail_fast(&client)
+    });
+    show("test_moment: both yield done futures", || {
+        moment_order(false, false)
+    });
+    show("test_moment: both yield moment", || {
+        moment_order(true, true)
+    });
+    show("test_moment: a yields moment, b done futures", || {
+        moment_order(true, false)
+    });
+}
+
+fn interleaving_section(client: &HttpClient) {
+    section("Interleaving");
+    let log = RefCell::new(Vec::new());
+    let elapsed = show("fetch the next chunk while flushing (3 x 100 ms)", || {
+        interleaving(&client, &log)
+    });
+    note(&format!("chunks {:?}", log.borrow()));
+    note(&format!(
+        "fetch then flush in sequence takes ~400 ms; interleaved: {:.0} ms",
+        ms(elapsed)
+    ));
+}
+
+fn looping() {
+    section("Looping");
+    let mut cursor = Cursor {
+        docs: vec!["doc 3", "doc 2", "doc 1"],
+        current: None,
+    };
+    show("while yield_!(cursor.fetch_next())", || {
+        loop_example(&mut cursor)
+    });
+}
+
+fn subroutines() {
+    section("Subroutines and caching");
+    let queries = RefCell::new(0);
+    show("get_categories (cold cache)", || get_categories(&queries));
+    show("get_categories (warm cache)", || get_categories(&queries));
+    note(&format!("database queries: {}", queries.borrow()));
+}
+
+fn callbacks() {
+    section("Interaction with callbacks");
+    show("yield_!(task!(some_function(\"answer\")))", call_task);
+}
+
+fn blocking() {
+    section("Calling blocking functions");
+    let pool = ThreadPoolExecutor::new(4);
+    show("4 blocking 100 ms calls on a pool of 4", || {
+        call_blocking(&pool, 4)
+    });
+    show("8 blocking 100 ms calls on a pool of 4", || {
+        call_blocking(&pool, 8)
+    });
+    let hasher = Hasher {
+        executor: pool.clone(),
+    };
+    show("two #[run_on_executor] calls (50 ms each)", || {
+        checksums(&hasher)
+    });
+}
+
+fn running_in_background() {
+    section("Running in the background");
+    background("minute_loop: period 30 ms + work 5 ms", minute_loop);
+    background("minute_loop2: exact 30 ms period", minute_loop2);
+    let io_loop = IoLoop::new();
+    let calls = Rc::new(RefCell::new(0));
+    let counter = calls.clone();
+    let periodic = PeriodicCallback::new(
+        move || *counter.borrow_mut() += 1,
+        Duration::from_millis(20),
+    );
+    let periodic_elapsed = io_loop.run_sync(|| {
+        periodic.start();
+        let start = Instant::now();
+        async move {
+            sleep(Duration::from_millis(110)).await;
+            start.elapsed()
+        }
+    });
+    periodic.stop();
+    println!(
+        "  {:<50} {:>6.1} ms  {} calls",
+        "PeriodicCallback every 20 ms",
+        ms(periodic_elapsed),
+        calls.borrow()
+    );
+}
+
+/// Spawns `looper` in the background on a fresh loop for 170 ms, then shows when it ticked.
+fn background<F>(name: &str, looper: fn(Rc<RefCell<Vec<u128>>>, Instant) -> F)
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    let ticks = Rc::new(RefCell::new(Vec::new()));
+    let io_loop = IoLoop::new();
+    let start = Instant::now();
+    let recorder = ticks.clone();
+    io_loop.spawn_callback(move || looper(recorder, start));
+    io_loop.run_sync(|| sleep(Duration::from_millis(170)));
+    println!("  {name:<50} ticks at {:?} ms", ticks.borrow());
+}
+
+fn section(title: &str) {
+    println!("\n{title}");
+}
+
+fn note(text: &str) {
+    println!("{:<52}           {text}", "");
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
 }
