@@ -305,27 +305,27 @@ fn main() {
 
 fn yielding(client: &HttpClient) {
     section("Yielding futures");
-    show("yield one fetch", || fetch_coroutine(&client, "/a"));
+    show("yield one fetch", || fetch_coroutine(client, "/a"));
     show("yield a failing fetch, `?` passes the error", || {
-        fetch_coroutine(&client, "")
+        fetch_coroutine(client, "")
     });
 }
 
 fn parallelism(client: &HttpClient) {
     section("Parallelism");
     show("two fetches in parallel (tuple)", || {
-        parallel_fetch(&client, "/a", "/b")
+        parallel_fetch(client, "/a", "/b")
     });
     let urls = ["/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9", "/10"];
     let elapsed = show("ten fetches in parallel (Vec)", || async {
-        parallel_fetch_many(&client, &urls).await.len()
+        parallel_fetch_many(client, &urls).await.len()
     });
     note(&format!(
         "ten sequential fetches take ~1000 ms; in parallel: {:.0} ms",
         ms(elapsed)
     ));
     show("ten fetches in parallel (HashMap)", || async {
-        let mut keys: Vec<_> = parallel_fetch_dict(&client, &urls)
+        let mut keys: Vec<_> = parallel_fetch_dict(client, &urls)
             .await
             .into_keys()
             .collect();
@@ -336,10 +336,10 @@ fn parallelism(client: &HttpClient) {
         wait_as_they_finish(&client)
     });
     show("with_timeout 50 ms on a 100 ms fetch", || {
-        fetch_with_timeout(&client, Duration::from_millis(50))
+        fetch_with_timeout(client, Duration::from_millis(50))
     });
     show("with_timeout 500 ms on a 100 ms fetch", || {
-        fetch_with_timeout(&client, Duration::from_millis(500))
+        fetch_with_timeout(client, Duration::from_millis(500))
     });
     show("try_multi fails fast on the first error", || {
         fail_fast(&client)
@@ -359,7 +359,7 @@ fn interleaving_section(client: &HttpClient) {
     section("Interleaving");
     let log = RefCell::new(Vec::new());
     let elapsed = show("fetch the next chunk while flushing (3 x 100 ms)", || {
-        interleaving(&client, &log)
+        interleaving(client, &log)
     });
     note(&format!("chunks {:?}", log.borrow()));
     note(&format!(
