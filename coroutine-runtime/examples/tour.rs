@@ -293,9 +293,9 @@ fn main() {
     };
     println!("Each fetch takes 100 ms.");
 
-    yielding(&client);
-    parallelism(&client);
-    interleaving_section(&client);
+    yielding(client);
+    parallelism(client);
+    interleaving_section(client);
     looping();
     subroutines();
     callbacks();
@@ -333,7 +333,7 @@ fn parallelism(client: &HttpClient) {
         keys
     });
     show("as they finish (WaitIterator: 150/100/50 ms)", || {
-        wait_as_they_finish(&client)
+        wait_as_they_finish(client)
     });
     show("with_timeout 50 ms on a 100 ms fetch", || {
         fetch_with_timeout(client, Duration::from_millis(50))
@@ -342,7 +342,7 @@ fn parallelism(client: &HttpClient) {
         fetch_with_timeout(client, Duration::from_millis(500))
     });
     show("try_multi fails fast on the first error", || {
-        fail_fast(&client)
+        fail_fast(client)
     });
     show("test_moment: both yield done futures", || {
         moment_order(false, false)
