@@ -293,9 +293,9 @@ fn main() {
     };
     println!("Each fetch takes 100 ms.");
 
-    yielding(client);
-    parallelism(client);
-    interleaving_section(client);
+    yielding(&client);
+    parallelism(&client);
+    interleaving_section(&client);
     looping();
     subroutines();
     callbacks();
