@@ -246,7 +246,8 @@ fn expand(method: &Method<'_>, args: &Args) -> TokenStream {
     let self_token = &method.receiver.self_token;
     let bind_self = match method.kind {
         SelfKind::Borrowed => {
-            quote_spanned!(method.receiver.span()=> let #this = ::core::clone::Clone::clone(#self_token);)
+            let span = method.receiver.span();
+            quote_spanned!(span=> let #this = ::core::clone::Clone::clone(#self_token);)
         }
         SelfKind::Owned if method.receiver.mutability.is_some() => {
             quote!(#[allow(unused_mut)] let mut #this = #self_token;)
@@ -306,7 +307,8 @@ impl SelfRenamer {
 fn followed_by_path_sep(tokens: &[TokenTree], i: usize) -> bool {
     matches!(
         (tokens.get(i + 1), tokens.get(i + 2)),
-        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':'
+        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+            if a.as_char() == ':' && b.as_char() == ':'
     )
 }
 

@@ -389,7 +389,8 @@ impl IoLoop {
     /// use std::time::Duration;
     ///
     /// let io_loop = IoLoop::new();
-    /// let never = io_loop.run_sync_timeout(Duration::from_millis(20), || std::future::pending::<()>());
+    /// let timeout = Duration::from_millis(20);
+    /// let never = io_loop.run_sync_timeout(timeout, || std::future::pending::<()>());
     /// assert_eq!(never.unwrap_err().to_string(), "deadline has elapsed");
     /// ```
     pub fn run_sync_timeout<F, Fut>(

@@ -183,6 +183,118 @@
 //! [`sleep`] and [`moment`]. Their timers run on a thread of their own (the `futures-timer`
 //! crate), so they work on any executor: futures', tokio, smol.
 //!
+//! # Callbacks and blocking functions
+//!
+//! Code that is not coroutine-shaped still yields (the guide's "Interaction with callbacks" and
+//! "Calling blocking functions"):
+//!
+//! * [`Task::new(|callback| some_function(args, callback))`](Task) calls a callback-style
+//!   function at once and completes with the value the callback receives;
+//!   [`task!(some_function(args))`](task!) appends the callback argument for you, as
+//!   `gen.Task(some_function, args)` does. The callback is an ordinary
+//!   `FnOnce(T) + Send + 'static` ([`Callback`]): call it from any thread. It is `FnOnce`, so it
+//!   cannot be called twice; if it is dropped without being called, the yield gives
+//!   `Err(`[`CallbackDropped`]`)` instead of hanging, so write `yield_!(task)?`. A panic in the
+//!   function is raised at the yield.
+//! * [`ThreadPoolExecutor::new(4)`](ThreadPoolExecutor) and
+//!   `pool.submit(move || blocking_func(args))` run blocking functions on at most 4 threads
+//!   (more wait in a queue) and return a [`Submitted`] future of the result. A panic in the
+//!   function is raised at the yield, and the pool keeps serving. Dropping the last handle lets
+//!   the queued work finish and joins the threads.
+//! * [`#[run_on_executor]`](run_on_executor) on a method of a type that holds a
+//!   `ThreadPoolExecutor` in a field `executor` (or `#[run_on_executor(executor = field)]`)
+//!   runs the body on that pool; the call returns a [`Submitted`] future. The body runs on
+//!   another thread, so it gets its own `self`: a clone for `&self` methods (the type must be
+//!   `Clone`, cheap with `Arc`s inside), `self` itself for `self` methods. Arguments and result
+//!   must be `Send + 'static`. `&mut self`, `async fn` and fns without `self` are compile errors.
+//!
+//! ```
+//! use coroutine_runtime::*;
+//!
+//! /// A callback-style API.
+//! fn lookup(key: u32, callback: impl FnOnce(String) + Send + 'static) {
+//!     std::thread::spawn(move || callback(format!("value {key}")));
+//! }
+//!
+//! fn blocking_func(n: u64) -> u64 {
+//!     std::thread::sleep(std::time::Duration::from_millis(5));
+//!     n * 2
+//! }
+//!
+//! #[derive(Clone)]
+//! struct Checksums {
+//!     executor: ThreadPoolExecutor,
+//! }
+//!
+//! impl Checksums {
+//!     #[run_on_executor]
+//!     fn checksum(&self, data: Vec<u8>) -> u64 {
+//!         data.iter().map(|&b| u64::from(b)).sum()
+//!     }
+//! }
+//!
+//! #[coroutine_runtime::coroutine]
+//! fn call_all(service: Checksums) -> Result<(String, u64, u64), CallbackDropped> {
+//!     let value = yield_!(task!(lookup(7)))?;
+//!     let doubled = yield_!(service.executor.submit(move || blocking_func(21)));
+//!     let sum = yield_!(service.checksum(vec![1, 2, 3]));
+//!     Ok((value, doubled, sum))
+//! }
+//!
+//! let service = Checksums { executor: ThreadPoolExecutor::new(4) };
+//! let results = futures::executor::block_on(call_all(service));
+//! assert_eq!(results, Ok(("value 7".to_owned(), 42, 6)));
+//! ```
+//!
+//! # The loop
+//!
+//! Coroutines run on any executor (tokio, smol, `futures::executor`). A program that has none
+//! uses [`IoLoop`], a single-threaded event loop after Tornado's `IOLoop`; what it runs needs no
+//! `Send`.
+//!
+//! * [`IoLoop::current()`](IoLoop::current) is the loop running on this thread, or the thread's
+//!   default loop; [`run_sync(|| coroutine())`](IoLoop::run_sync) runs the loop until the
+//!   coroutine completes and returns its result (the guide's "How to call a coroutine" from plain
+//!   code), [`run_sync_timeout`](IoLoop::run_sync_timeout) gives up with a [`TimeoutError`].
+//! * [`spawn_callback(|| coroutine())`](IoLoop::spawn_callback) runs a coroutine in the
+//!   background to completion ("Running in the background");
+//!   [`add_callback`](IoLoop::add_callback), [`call_later`](IoLoop::call_later) and
+//!   [`add_future`](IoLoop::add_future) schedule plain callbacks; [`start`](IoLoop::start) and
+//!   [`stop`](IoLoop::stop) run the loop by hand; other threads reach it through its
+//!   [`IoLoopHandle`]. [`PeriodicCallback`] calls a function (or coroutine) every period, never
+//!   overlapping.
+//! * A background coroutine or callback that panics does not take the loop down: the panic is
+//!   reported (stderr, or [`IoLoop::set_panic_handler`]) and the loop runs on. A panic in the
+//!   coroutine given to `run_sync` is raised by `run_sync`.
+//!
+//! ```
+//! use coroutine_runtime::*;
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//! use std::time::Duration;
+//!
+//! #[coroutine_runtime::coroutine]
+//! fn do_something(ticks: Rc<Cell<u32>>) {
+//!     ticks.set(ticks.get() + 1);
+//! }
+//!
+//! /// The guide's `minute_loop`, every 10 ms.
+//! #[coroutine_runtime::coroutine]
+//! fn minute_loop(ticks: Rc<Cell<u32>>) {
+//!     loop {
+//!         yield_!(do_something(ticks.clone()));
+//!         yield_!(sleep(Duration::from_millis(10)));
+//!     }
+//! }
+//!
+//! let ticks = Rc::new(Cell::new(0));
+//! let io_loop = IoLoop::current();
+//! let background = ticks.clone();
+//! io_loop.spawn_callback(move || minute_loop(background));
+//! io_loop.run_sync(|| sleep(Duration::from_millis(35)));
+//! assert!(ticks.get() >= 2);
+//! ```
+//!
 //! # How it works
 //!
 //! The macro turns the body into a state machine: every `yield_!(v)` becomes a suspension point

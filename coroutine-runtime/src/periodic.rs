@@ -231,7 +231,8 @@ impl PeriodicCallback {
     ///
     /// let calls = Rc::new(Cell::new(0));
     /// let counter = calls.clone();
-    /// let periodic = PeriodicCallback::new(move || counter.set(counter.get() + 1), Duration::from_millis(1));
+    /// let periodic =
+    ///     PeriodicCallback::new(move || counter.set(counter.get() + 1), Duration::from_millis(1));
     /// periodic.start();
     /// periodic.stop();
     /// assert!(!periodic.is_running());

@@ -236,7 +236,8 @@ macro_rules! task {
     };
     (@call [$($callee:tt)*] $($rest:tt)?) => {
         ::core::compile_error!(
-            "`task!` expects a call without its callback argument, as in `task!(some_function(args))`"
+            "`task!` expects a call without its callback argument, \
+             as in `task!(some_function(args))`"
         )
     };
     ($($call:tt)+) => {

@@ -451,7 +451,7 @@ fn closing_the_loop_drops_its_tasks_and_what_is_added_later() {
 
 #[test]
 fn the_minute_loop_pattern_runs_in_the_background_every_period() {
-    // The guide's `minute_loop`, with a short period.
+    // The guide's `minute_loop`, with a short period, on the crate's `sleep`.
     #[coroutine_runtime::coroutine]
     fn do_something(log: Log) {
         push(&log, "tick");
@@ -461,7 +461,7 @@ fn the_minute_loop_pattern_runs_in_the_background_every_period() {
     fn minute_loop(log: Log) {
         loop {
             yield_!(do_something(log.clone()));
-            yield_!(loop_sleep(Duration::from_millis(10)));
+            yield_!(sleep(Duration::from_millis(10)));
         }
     }
 
