@@ -421,6 +421,20 @@ fn the_handle_adds_callbacks_from_other_threads_in_order_on_the_loop_thread() {
 }
 
 #[test]
+fn the_handle_is_send_and_sync_and_the_loop_runs_non_send_work() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<IoLoopHandle>();
+    // The loop itself stays on its thread (`IoLoop` holds `Rc`s); what crosses is the handle.
+    let io_loop = IoLoop::new();
+    let handle = io_loop.handle();
+    let joined = thread::spawn(move || {
+        handle.add_callback(|| IoLoop::current().stop());
+    });
+    io_loop.start();
+    joined.join().unwrap();
+}
+
+#[test]
 fn the_handle_stops_the_loop_from_another_thread() {
     let io_loop = IoLoop::new();
     let handle = io_loop.handle();

@@ -261,6 +261,35 @@ impl Custom {
     }
 }
 
+/// The runtime under another path, and a `self::` module path in the body.
+mod renamed {
+    pub(crate) use coroutine_runtime as runtime;
+
+    pub(crate) fn offset() -> u32 {
+        100
+    }
+
+    #[derive(Clone)]
+    pub(crate) struct Offsets {
+        pub(crate) executor: runtime::ThreadPoolExecutor,
+    }
+
+    impl Offsets {
+        #[runtime::run_on_executor(crate = crate::renamed::runtime)]
+        pub(crate) fn add(&self, n: u32) -> u32 {
+            n + self::offset()
+        }
+    }
+}
+
+#[test]
+fn run_on_executor_accepts_a_crate_path_and_leaves_self_module_paths_alone() {
+    let offsets = renamed::Offsets {
+        executor: ThreadPoolExecutor::new(1),
+    };
+    assert_eq!(futures::executor::block_on(offsets.add(1)), 101);
+}
+
 fn hasher() -> Hasher {
     Hasher {
         executor: ThreadPoolExecutor::new(2),
