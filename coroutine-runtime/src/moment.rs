@@ -16,19 +16,25 @@ pub struct Moment;
 /// the executor has ready runs before it resumes. It can be yielded any number of times and put
 /// in collections.
 ///
+/// In a collection, every `moment` ends on the same trip through the executor:
+/// `yield_!(vec![moment, moment])` suspends once, not twice, as Tornado's
+/// `multi([moment, moment])` does. Coroutines yielded together that each yield `moment` between
+/// steps take turns, one step each per trip.
+///
 /// # Examples
 ///
 /// ```
 /// use coroutine_runtime::*;
 ///
 /// #[coroutine_runtime::coroutine]
-/// fn polite() -> u32 {
+/// fn polite() -> usize {
 ///     yield_!(moment);
-///     1
+///     let both = yield_!(vec![moment, moment]);
+///     both.len()
 /// }
 ///
 /// let coroutine = polite();
-/// assert_eq!(futures::executor::block_on(coroutine), 1);
+/// assert_eq!(futures::executor::block_on(coroutine), 2);
 /// ```
 #[allow(non_upper_case_globals)]
 pub const moment: Moment = Moment;
