@@ -128,7 +128,7 @@ fn try_multi_gives_the_first_error_in_time_not_by_position() {
 #[coroutine_runtime::coroutine]
 fn in_finishing_order() -> Vec<(Option<usize>, Option<usize>, char)> {
     let mut wait_iterator =
-        WaitIterator::new(vec![later(150, 'a'), later(10, 'b'), later(80, 'c')]);
+        WaitIterator::new(vec![later(300, 'a'), later(10, 'b'), later(150, 'c')]);
     let mut seen = Vec::new();
     while !wait_iterator.done() {
         let result = yield_!(wait_iterator.next());
@@ -164,9 +164,9 @@ fn wait_iterator_hands_out_results_in_finishing_order() {
 #[coroutine_runtime::coroutine]
 fn keyed() -> Vec<(&'static str, u32, bool)> {
     let mut wait_iterator = WaitIterator::from_map(HashMap::from([
-        ("slow", later(150, 3)),
+        ("slow", later(300, 3)),
         ("fast", later(0, 1)),
-        ("middle", later(70, 2)),
+        ("middle", later(150, 2)),
     ]));
     let mut seen = Vec::new();
     let mut indices = Vec::new();
@@ -207,7 +207,7 @@ fn wait_iterator_from_a_map_gives_the_keys() {
 #[test]
 fn wait_iterator_is_a_stream_in_the_same_order() {
     on_both(|| async {
-        let mut stream = WaitIterator::new(vec![later(120, 'a'), later(0, 'b'), later(60, 'c')]);
+        let mut stream = WaitIterator::new(vec![later(300, 'a'), later(0, 'b'), later(150, 'c')]);
         let mut seen = Vec::new();
         while let Some(result) = StreamExt::next(&mut stream).await {
             seen.push((stream.current_index(), result));
@@ -216,7 +216,7 @@ fn wait_iterator_is_a_stream_in_the_same_order() {
         assert_eq!(stream.current_index(), None);
         assert!(stream.done());
 
-        let collected: Vec<char> = WaitIterator::new(vec![later(40, 'x'), later(0, 'y')])
+        let collected: Vec<char> = WaitIterator::new(vec![later(150, 'x'), later(0, 'y')])
             .collect()
             .await;
         assert_eq!(collected, ['y', 'x']);
@@ -241,7 +241,7 @@ fn wait_iterator_hands_out_errors_and_goes_on() {
     on_both(|| async {
         let counter = DropCounter::new();
         let mut wait_iterator = WaitIterator::new(vec![
-            outcome(counter.token(), 60, Ok(1)),
+            outcome(counter.token(), 150, Ok(1)),
             outcome(counter.token(), 0, Err("failed")),
         ]);
         assert_eq!(wait_iterator.next().await, Err("failed"));
