@@ -1,0 +1,151 @@
+//! W5 and W8: the project's loop and thread pool beside the `futures` executors doing the same
+//! work. See `BENCHMARKS.md` at the root of the repository.
+//!
+//! * W5: two coroutines exchange 100,000 values (each value goes there and back over a pair of
+//!   `futures::channel::mpsc` channels), on the `IoLoop` beside two `async fn`s on a `LocalPool`.
+//! * W8: 10,000 round trips of an empty closure through `ThreadPoolExecutor::submit`, each
+//!   awaited before the next, beside `futures::executor::ThreadPool::spawn_with_handle`; both
+//!   pools have 4 threads and are made once.
+//!
+//! Run with `cargo bench -p coroutine-runtime --bench executors`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use futures::StreamExt;
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::executor::{LocalPool, ThreadPool, block_on};
+use futures::task::{LocalSpawnExt, SpawnExt};
+
+use coroutine_runtime::{IoLoop, ThreadPoolExecutor, yield_};
+
+/// W5: values exchanged.
+const EXCHANGES: u64 = 100_000;
+/// W8: round trips.
+const ROUND_TRIPS: u64 = 10_000;
+/// W8: threads of each pool.
+const POOL_THREADS: usize = 4;
+
+// ---- W5 ----------------------------------------------------------------------------------------
+
+/// Sends `n` values to the echo and sums what comes back.
+#[coroutine_runtime::coroutine]
+fn ping(n: u64, requests: UnboundedSender<u64>, mut replies: UnboundedReceiver<u64>) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        requests.unbounded_send(i).expect("the echo is running");
+        sum = sum.wrapping_add(yield_!(replies.next()).expect("the echo replies"));
+    }
+    sum
+}
+
+/// Sends every value back, plus one.
+#[coroutine_runtime::coroutine]
+fn echo(mut requests: UnboundedReceiver<u64>, replies: UnboundedSender<u64>) {
+    while let Some(value) = yield_!(requests.next()) {
+        replies.unbounded_send(value + 1).expect("ping is waiting");
+    }
+}
+
+/// Baseline of [`ping`].
+async fn ping_async(
+    n: u64,
+    requests: UnboundedSender<u64>,
+    mut replies: UnboundedReceiver<u64>,
+) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        requests.unbounded_send(i).expect("the echo is running");
+        sum = sum.wrapping_add(replies.next().await.expect("the echo replies"));
+    }
+    sum
+}
+
+/// Baseline of [`echo`].
+async fn echo_async(mut requests: UnboundedReceiver<u64>, replies: UnboundedSender<u64>) {
+    while let Some(value) = requests.next().await {
+        replies.unbounded_send(value + 1).expect("ping is waiting");
+    }
+}
+
+/// The sum `ping` returns for `n` values.
+fn expected_sum(n: u64) -> u64 {
+    n * (n + 1) / 2
+}
+
+fn ping_pong(c: &mut Criterion) {
+    let mut group = c.benchmark_group("W5_ping_pong_x100k");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sampling_mode(SamplingMode::Flat);
+    let io_loop = IoLoop::new();
+    group.bench_function("coroutines_io_loop", |b| {
+        b.iter(|| {
+            let (requests, requests_rx) = unbounded();
+            let (replies_tx, replies) = unbounded();
+            io_loop.spawn_callback(move || echo(requests_rx, replies_tx));
+            let sum = io_loop.run_sync(|| ping(black_box(EXCHANGES), requests, replies));
+            assert_eq!(sum, expected_sum(EXCHANGES));
+        });
+    });
+    let mut pool = LocalPool::new();
+    group.bench_function("async_fns_local_pool", |b| {
+        b.iter(|| {
+            let (requests, requests_rx) = unbounded();
+            let (replies_tx, replies) = unbounded();
+            pool.spawner()
+                .spawn_local(echo_async(requests_rx, replies_tx))
+                .expect("the pool accepts tasks");
+            let sum = pool.run_until(ping_async(black_box(EXCHANGES), requests, replies));
+            pool.run(); // lets the echo see its channel close and finish
+            assert_eq!(sum, expected_sum(EXCHANGES));
+        });
+    });
+    group.finish();
+}
+
+// ---- W8 ----------------------------------------------------------------------------------------
+
+/// Submits `n` empty closures, one after the other.
+#[coroutine_runtime::coroutine]
+fn submit_loop(pool: &ThreadPoolExecutor, n: u64) {
+    for _ in 0..n {
+        yield_!(pool.submit(|| ()));
+    }
+}
+
+/// Baseline: spawns `n` empty futures, one after the other.
+async fn spawn_loop(pool: &ThreadPool, n: u64) {
+    for _ in 0..n {
+        pool.spawn_with_handle(async {})
+            .expect("the pool accepts tasks")
+            .await;
+    }
+}
+
+fn submit_round_trip(c: &mut Criterion) {
+    let mut group = c.benchmark_group("W8_submit_round_trip_x10k");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
+    let executor = ThreadPoolExecutor::new(POOL_THREADS);
+    group.bench_function("thread_pool_executor", |b| {
+        b.iter(|| block_on(submit_loop(&executor, black_box(ROUND_TRIPS))));
+    });
+    let pool = ThreadPool::builder()
+        .pool_size(POOL_THREADS)
+        .create()
+        .expect("the pool starts");
+    group.bench_function("futures_thread_pool", |b| {
+        b.iter(|| block_on(spawn_loop(&pool, black_box(ROUND_TRIPS))));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ping_pong, submit_round_trip);
+criterion_main!(benches);
