@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures::future::FusedFuture;
@@ -55,7 +56,7 @@ enum State<F: Future> {
     /// Finished during `start`; the output waits for the first poll.
     Finished(F::Output),
     /// Panicked during `start`; the payload is raised again at the first poll.
-    Panicked(Box<dyn Any + Send>),
+    Panicked(Caught),
     /// The output (or panic) has been handed out.
     Done,
 }
@@ -81,10 +82,10 @@ impl<F: Future> Runner<F> {
     pub fn start(future: F) -> Self {
         let mut future = Box::pin(future);
         let mut cx = Context::from_waker(Waker::noop());
-        let state = match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+        let state = match Caught::catch(|| future.as_mut().poll(&mut cx)) {
             Ok(Poll::Ready(output)) => State::Finished(output),
             Ok(Poll::Pending) => State::Suspended(future),
-            Err(payload) => State::Panicked(payload),
+            Err(caught) => State::Panicked(caught),
         };
         Runner { state }
     }
@@ -117,7 +118,7 @@ impl<F: Future> Future for Runner<F> {
         }
         match std::mem::replace(&mut this.state, State::Done) {
             State::Finished(output) => Poll::Ready(output),
-            State::Panicked(payload) => panic::resume_unwind(payload),
+            State::Panicked(caught) => caught.resume(),
             State::Done => panic!("`Runner` polled after completion"),
             State::Suspended(_) => unreachable!("handled above"),
         }
@@ -139,5 +140,28 @@ impl<F: Future> fmt::Debug for Runner<F> {
             State::Done => "Done",
         };
         f.debug_struct("Runner").field("state", &state).finish()
+    }
+}
+
+/// A panic caught now, to be raised again later (by [`Runner`] and [`Task`](crate::Task)).
+///
+/// A bare payload is `Send` but not `Sync`, which would make every future that keeps one, and
+/// every coroutine that holds such a future across a yield, not `Sync` either. Behind a mutex it
+/// is `Sync`, so those futures are `Sync` when the rest of their state is, as an `async fn`'s
+/// future is. The outer box keeps it one pointer wide.
+pub(crate) struct Caught(Box<Mutex<Box<dyn Any + Send>>>);
+
+impl Caught {
+    /// Runs `function`, catching its panic.
+    pub(crate) fn catch<T>(function: impl FnOnce() -> T) -> Result<T, Caught> {
+        panic::catch_unwind(AssertUnwindSafe(function))
+            .map_err(|payload| Caught(Box::new(Mutex::new(payload))))
+    }
+
+    /// Raises the panic again.
+    pub(crate) fn resume(self) -> ! {
+        // Nobody ever locks the mutex, so it cannot be poisoned; take the payload either way.
+        let payload = self.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+        panic::resume_unwind(payload)
     }
 }

@@ -1,16 +1,16 @@
 //! [`Task`] and [`task!`](crate::task!): a callback-taking function as a future, the analog of
 //! Tornado's `gen.Task`.
 
-use std::any::Any;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::channel::oneshot;
 use futures::future::FusedFuture;
+
+use crate::runner::Caught;
 
 /// The callback a [`Task`] hands to the function it wraps: call it once with the result.
 ///
@@ -86,7 +86,7 @@ pub struct Task<T> {
     /// Where the callback's value arrives; `None` once the output has been handed out.
     receiver: Option<oneshot::Receiver<T>>,
     /// A panic of the wrapped function, raised again at the first poll.
-    panic: Option<Box<dyn Any + Send>>,
+    panic: Option<Caught>,
 }
 
 impl<T: Send + 'static> Task<T> {
@@ -119,7 +119,7 @@ impl<T: Send + 'static> Task<T> {
             // The task may have been dropped: then nobody wants the value.
             let _ = sender.send(value);
         });
-        let panic = panic::catch_unwind(AssertUnwindSafe(|| function(callback))).err();
+        let panic = Caught::catch(|| function(callback)).err();
         Task {
             receiver: Some(receiver),
             panic,
@@ -131,9 +131,9 @@ impl<T> Future for Task<T> {
     type Output = Result<T, CallbackDropped>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(payload) = self.panic.take() {
+        if let Some(caught) = self.panic.take() {
             self.receiver = None;
-            panic::resume_unwind(payload);
+            caught.resume();
         }
         let receiver = self
             .receiver

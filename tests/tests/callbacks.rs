@@ -137,3 +137,23 @@ fn tasks_run_on_the_io_loop() {
     let io_loop = IoLoop::new();
     assert_eq!(io_loop.run_sync(call_task), Ok(42));
 }
+
+#[test]
+fn a_task_is_send_and_sync_so_a_coroutine_holding_one_is_too() {
+    fn assert_send_sync<T: Send + Sync>(value: T) -> T {
+        value
+    }
+    let task = assert_send_sync(Task::new(|callback| callback(1_u32)));
+    assert_eq!(futures::executor::block_on(task), Ok(1));
+    // A task that keeps its function's panic for the poll is `Sync` as well.
+    let panicked = assert_send_sync(Task::<u32>::new(|_| panic!("kept for the poll")));
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(panicked)
+    }))
+    .unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"kept for the poll"));
+    assert_eq!(
+        futures::executor::block_on(assert_send_sync(call_task())),
+        Ok(42)
+    );
+}

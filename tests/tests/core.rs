@@ -357,3 +357,23 @@ async fn coroutines_are_awaited_from_async_code() {
     assert_eq!(double(4).await, 8);
     assert_eq!(sleeps_on_tokio().await, 5);
 }
+
+/// Holds a started sub-coroutine across a yield.
+#[coroutine_runtime::coroutine]
+fn holds_a_runner(x: u32) -> u32 {
+    let started = double(x);
+    yield_!(moment);
+    yield_!(started)
+}
+
+#[test]
+fn a_coroutine_is_send_and_sync_when_its_body_is_as_an_async_fn_is() {
+    fn assert_send_sync<T: Send + Sync>(value: T) -> T {
+        value
+    }
+    let running = assert_send_sync(holds_a_runner(4));
+    assert_eq!(futures::executor::block_on(running), 8);
+    // Also once the body has panicked during the call and keeps the panic for the await.
+    let panicked = assert_send_sync(panics_before_suspending(true));
+    assert!(panicked.is_finished());
+}
