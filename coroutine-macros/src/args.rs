@@ -1,5 +1,9 @@
-//! The arguments of `#[coroutine(…)]`.
+//! The arguments of `#[coroutine(…)]`, and the argument-list parsing it shares with
+//! `#[run_on_executor(…)]`.
 
+use proc_macro2::Ident;
+use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Path, Token};
 
@@ -15,7 +19,7 @@ impl Default for Args {
     fn default() -> Self {
         Args {
             lazy: false,
-            krate: syn::parse_quote!(::coroutine_runtime),
+            krate: runtime_path(),
         }
     }
 }
@@ -24,43 +28,63 @@ impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = Args::default();
         let mut seen_lazy = false;
-        let mut seen_crate = false;
-        while !input.is_empty() {
-            if input.peek(Token![crate]) {
-                let token: Token![crate] = input.parse()?;
-                if seen_crate {
-                    return Err(syn::Error::new_spanned(
-                        token,
-                        "duplicate `crate` argument; give it once",
-                    ));
-                }
-                input.parse::<Token![=]>()?;
-                args.krate = input.call(Path::parse_mod_style)?;
-                seen_crate = true;
-            } else {
-                let ident: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
-                if ident != "lazy" {
-                    return Err(syn::Error::new_spanned(
-                        &ident,
-                        format!(
-                            "unknown `coroutine` argument `{ident}`; expected `lazy` or `crate = path`"
-                        ),
-                    ));
-                }
-                if seen_lazy {
-                    return Err(syn::Error::new_spanned(
-                        ident,
-                        "duplicate `lazy` argument; give it once",
-                    ));
-                }
-                args.lazy = true;
-                seen_lazy = true;
+        parse_list(input, &mut args.krate, |ident, _| {
+            if ident != "lazy" {
+                return Err(syn::Error::new_spanned(
+                    &ident,
+                    format!(
+                        "unknown `coroutine` argument `{ident}`; expected `lazy` or `crate = path`"
+                    ),
+                ));
             }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
+            given_once(&mut seen_lazy, &ident)?;
+            args.lazy = true;
+            Ok(())
+        })?;
         Ok(args)
     }
+}
+
+/// `::coroutine_runtime`, the runtime's path when no `crate = path` is given.
+pub(crate) fn runtime_path() -> Path {
+    syn::parse_quote!(::coroutine_runtime)
+}
+
+/// Parses a comma-separated argument list (a trailing comma allowed). `crate = path` is handled
+/// here: given at most once, it is stored in `krate`. Every other argument is handed to
+/// `argument` by its name, with `input` just after the name, to parse the rest of it.
+pub(crate) fn parse_list(
+    input: ParseStream<'_>,
+    krate: &mut Path,
+    mut argument: impl FnMut(Ident, ParseStream<'_>) -> syn::Result<()>,
+) -> syn::Result<()> {
+    let mut seen_crate = false;
+    while !input.is_empty() {
+        if input.peek(Token![crate]) {
+            let token: Token![crate] = input.parse()?;
+            given_once(&mut seen_crate, token)?;
+            input.parse::<Token![=]>()?;
+            *krate = input.call(Path::parse_mod_style)?;
+        } else {
+            let ident = input.call(Ident::parse_any)?;
+            argument(ident, input)?;
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// Records that the argument named by `name` was given; an error at `name` if it was already.
+pub(crate) fn given_once(seen: &mut bool, name: impl ToTokens) -> syn::Result<()> {
+    if std::mem::replace(seen, true) {
+        let text = name.to_token_stream().to_string();
+        return Err(syn::Error::new_spanned(
+            name,
+            format!("duplicate `{text}` argument; give it once"),
+        ));
+    }
+    Ok(())
 }

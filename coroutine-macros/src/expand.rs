@@ -54,12 +54,12 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{
-    Attribute, Block, FnArg, ImplItem, Item, Pat, Path, ReturnType, Signature, Stmt, Type,
-    Visibility,
+    Attribute, Block, FnArg, ImplItem, ImplItemFn, Item, ItemFn, Pat, Path, ReturnType, Signature,
+    Stmt, Type, Visibility,
 };
 
 use crate::args::Args;
-use crate::yields::{ReturnRewriter, YieldRewriter};
+use crate::yields::{ReturnRewriter, YieldRewriter, is_coroutine_attribute};
 use crate::{fallback, valid};
 
 /// `#[coroutine(args)] item`.
@@ -74,16 +74,7 @@ pub(crate) fn coroutine(args: TokenStream, input: TokenStream) -> TokenStream {
         Args::default()
     });
     let tokens = match valid::item(&item) {
-        Ok(function) => coroutine_fn(
-            &CoroutineFn {
-                attrs: &function.attrs,
-                vis: &function.vis,
-                sig: &function.sig,
-                block: &function.block,
-            },
-            &args,
-            &mut errors,
-        ),
+        Ok(function) => coroutine_fn(&function.into(), &args, &mut errors),
         Err(error) => {
             errors.push(error);
             fallback::not_a_fn(&item, input)
@@ -112,16 +103,7 @@ pub(crate) fn coroutines(input: TokenStream) -> TokenStream {
         match item {
             Item::Fn(mut function) => {
                 let args = take_args(&mut function.attrs, &mut errors);
-                out.extend(coroutine_fn(
-                    &CoroutineFn {
-                        attrs: &function.attrs,
-                        vis: &function.vis,
-                        sig: &function.sig,
-                        block: &function.block,
-                    },
-                    &args,
-                    &mut errors,
-                ));
+                out.extend(coroutine_fn(&(&function).into(), &args, &mut errors));
             }
             Item::Impl(mut block) => {
                 let mut methods = Vec::new();
@@ -129,16 +111,8 @@ pub(crate) fn coroutines(input: TokenStream) -> TokenStream {
                     match member {
                         ImplItem::Fn(mut method) => {
                             let args = take_args(&mut method.attrs, &mut errors);
-                            methods.push(ImplItem::Verbatim(coroutine_fn(
-                                &CoroutineFn {
-                                    attrs: &method.attrs,
-                                    vis: &method.vis,
-                                    sig: &method.sig,
-                                    block: &method.block,
-                                },
-                                &args,
-                                &mut errors,
-                            )));
+                            let method = coroutine_fn(&(&method).into(), &args, &mut errors);
+                            methods.push(ImplItem::Verbatim(method));
                         }
                         other => methods.push(other),
                     }
@@ -155,12 +129,7 @@ pub(crate) fn coroutines(input: TokenStream) -> TokenStream {
 /// Removes a `#[coroutine(…)]` attribute from `attrs` and parses its arguments; errors go to
 /// `errors`.
 fn take_args(attrs: &mut Vec<Attribute>, errors: &mut Vec<syn::Error>) -> Args {
-    let Some(position) = attrs.iter().position(|a| {
-        a.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "coroutine")
-    }) else {
+    let Some(position) = attrs.iter().position(is_coroutine_attribute) else {
         return Args::default();
     };
     let attr = attrs.remove(position);
@@ -179,6 +148,28 @@ struct CoroutineFn<'a> {
     vis: &'a Visibility,
     sig: &'a Signature,
     block: &'a Block,
+}
+
+impl<'a> From<&'a ItemFn> for CoroutineFn<'a> {
+    fn from(function: &'a ItemFn) -> Self {
+        CoroutineFn {
+            attrs: &function.attrs,
+            vis: &function.vis,
+            sig: &function.sig,
+            block: &function.block,
+        }
+    }
+}
+
+impl<'a> From<&'a ImplItemFn> for CoroutineFn<'a> {
+    fn from(method: &'a ImplItemFn) -> Self {
+        CoroutineFn {
+            attrs: &method.attrs,
+            vis: &method.vis,
+            sig: &method.sig,
+            block: &method.block,
+        }
+    }
 }
 
 /// The coroutine made of one fn's parts. Problems go to `errors`; the tokens are always a
@@ -249,7 +240,7 @@ fn runner_output(krate: &Path, output: &ReturnType) -> ReturnType {
 }
 
 /// The declared result type: what the user wrote after `->`, or `()`.
-fn result_type(output: &ReturnType) -> Type {
+pub(crate) fn result_type(output: &ReturnType) -> Type {
     match output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => (**ty).clone(),
@@ -340,7 +331,8 @@ fn argument_moves(sig: &Signature) -> Vec<TokenStream> {
 }
 
 /// Whether `ty` contains `impl Trait`.
-fn mentions_impl_trait(ty: &Type) -> bool {
+pub(crate) fn mentions_impl_trait(ty: &Type) -> bool {
+    /// Sets its flag on finding `impl Trait`.
     struct Finder(bool);
     impl<'ast> Visit<'ast> for Finder {
         fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
@@ -353,7 +345,7 @@ fn mentions_impl_trait(ty: &Type) -> bool {
 }
 
 /// All errors as one, or `None`.
-pub(crate) fn combine(errors: Vec<syn::Error>) -> Option<syn::Error> {
+pub(crate) fn combine(errors: impl IntoIterator<Item = syn::Error>) -> Option<syn::Error> {
     errors.into_iter().reduce(|mut all, next| {
         all.combine(next);
         all

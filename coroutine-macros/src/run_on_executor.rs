@@ -27,41 +27,30 @@ use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
-use syn::{Block, Item, ItemFn, Path, Receiver, ReturnType, Token, Type};
+use syn::{Block, Item, ItemFn, Path, Receiver, Token, Type};
+
+use crate::expand::{combine, mentions_impl_trait, result_type};
+use crate::{args, fallback, valid};
 
 /// `#[run_on_executor(args)] item`.
 pub(crate) fn run_on_executor(args: TokenStream, input: TokenStream) -> TokenStream {
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
-        Err(error) => return unchanged(input, &error),
+        Err(error) => return fallback::with_errors(input, Some(error)),
     };
     let (args, args_error) = match syn::parse2::<Args>(args) {
         Ok(args) => (args, None),
         Err(error) => (Args::default(), Some(error)),
     };
-    let method = match validate(&item) {
-        Ok(method) => method,
-        Err(mut error) => {
-            if let Some(args_error) = args_error {
-                error.combine(args_error);
-            }
-            return unchanged(input, &error);
-        }
-    };
-    let mut tokens = expand(&method, &args);
-    if let Some(error) = args_error {
-        tokens.extend(error.to_compile_error());
+    match validate(&item) {
+        Ok(method) => fallback::with_errors(expand(&method, &args), args_error),
+        // The input as it was, plus the errors: the user's method keeps working for its callers.
+        Err(error) => fallback::with_errors(
+            input,
+            combine([Some(error), args_error].into_iter().flatten()),
+        ),
     }
-    tokens
-}
-
-/// The input as it was, plus the error: the user's method keeps working for its callers.
-fn unchanged(input: TokenStream, error: &syn::Error) -> TokenStream {
-    let mut tokens = input;
-    tokens.extend(error.to_compile_error());
-    tokens
 }
 
 /// What `#[run_on_executor(…)]` was asked for.
@@ -76,7 +65,7 @@ impl Default for Args {
     fn default() -> Self {
         Args {
             executor: Ident::new("executor", Span::call_site()),
-            krate: syn::parse_quote!(::coroutine_runtime),
+            krate: args::runtime_path(),
         }
     }
 }
@@ -85,45 +74,21 @@ impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = Args::default();
         let mut seen_executor = false;
-        let mut seen_crate = false;
-        while !input.is_empty() {
-            if input.peek(Token![crate]) {
-                let token: Token![crate] = input.parse()?;
-                if seen_crate {
-                    return Err(syn::Error::new_spanned(
-                        token,
-                        "duplicate `crate` argument; give it once",
-                    ));
-                }
-                input.parse::<Token![=]>()?;
-                args.krate = input.call(Path::parse_mod_style)?;
-                seen_crate = true;
-            } else {
-                let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
-                if ident != "executor" {
-                    return Err(syn::Error::new_spanned(
-                        &ident,
-                        format!(
-                            "unknown `run_on_executor` argument `{ident}`; expected \
-                             `executor = field` or `crate = path`"
-                        ),
-                    ));
-                }
-                if seen_executor {
-                    return Err(syn::Error::new_spanned(
-                        ident,
-                        "duplicate `executor` argument; give it once",
-                    ));
-                }
-                input.parse::<Token![=]>()?;
-                args.executor = input.call(syn::ext::IdentExt::parse_any)?;
-                seen_executor = true;
+        args::parse_list(input, &mut args.krate, |ident, input| {
+            if ident != "executor" {
+                return Err(syn::Error::new_spanned(
+                    &ident,
+                    format!(
+                        "unknown `run_on_executor` argument `{ident}`; expected \
+                         `executor = field` or `crate = path`"
+                    ),
+                ));
             }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
+            args::given_once(&mut seen_executor, &ident)?;
+            input.parse::<Token![=]>()?;
+            args.executor = input.call(syn::ext::IdentExt::parse_any)?;
+            Ok(())
+        })?;
         Ok(args)
     }
 }
@@ -155,20 +120,20 @@ fn validate(item: &Item) -> syn::Result<Method<'_>> {
         ));
     };
     let sig = &function.sig;
-    let mut errors = Vec::new();
-    if let Some(token) = &sig.asyncness {
-        errors.push(syn::Error::new_spanned(
-            token,
+    let mut errors: Vec<_> = [
+        valid::error_at(
+            sig.asyncness.as_ref(),
             "`#[run_on_executor]` cannot be applied to an `async fn`; remove `async`: the body \
              runs on a thread of the pool, and the call already returns a future of its result",
-        ));
-    }
-    if let Some(token) = &sig.constness {
-        errors.push(syn::Error::new_spanned(
-            token,
+        ),
+        valid::error_at(
+            sig.constness.as_ref(),
             "`#[run_on_executor]` cannot be applied to a `const fn`; remove `const`",
-        ));
-    }
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let receiver = sig.receiver();
     let mut kind = SelfKind::Owned;
     match receiver {
@@ -192,10 +157,7 @@ fn validate(item: &Item) -> syn::Result<Method<'_>> {
             _ => {}
         },
     }
-    if let Some(error) = errors.into_iter().reduce(|mut all, next| {
-        all.combine(next);
-        all
-    }) {
+    if let Some(error) = combine(errors) {
         return Err(error);
     }
     Ok(Method {
@@ -227,10 +189,7 @@ fn expand(method: &Method<'_>, args: &Args) -> TokenStream {
     let this = format_ident!("__coroutine_self", span = Span::mixed_site());
     let executor = format_ident!("__coroutine_executor", span = Span::mixed_site());
 
-    let output = match &sig.output {
-        ReturnType::Default => syn::parse_quote!(()),
-        ReturnType::Type(_, ty) => (**ty).clone(),
-    };
+    let output = result_type(&sig.output);
     let mut new_sig = sig.clone();
     new_sig.output = syn::parse_quote!(-> #krate::Submitted<#output>);
 
@@ -327,18 +286,4 @@ impl VisitMut for SelfRenamer {
     fn visit_item_mut(&mut self, _: &mut Item) {
         // A nested fn or impl has its own `self`.
     }
-}
-
-/// Whether `ty` contains `impl Trait`.
-fn mentions_impl_trait(ty: &Type) -> bool {
-    /// Sets its flag on finding `impl Trait`.
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
-            self.0 = true;
-        }
-    }
-    let mut finder = Finder(false);
-    finder.visit_type(ty);
-    finder.0
 }

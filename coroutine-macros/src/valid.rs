@@ -13,35 +13,33 @@ pub(crate) fn item(item: &Item) -> syn::Result<&ItemFn> {
 
 /// Checks the signature of a coroutine fn; every problem is reported, at its keyword.
 pub(crate) fn signature(sig: &Signature) -> syn::Result<()> {
-    let mut errors = Vec::new();
-    if let Some(token) = &sig.constness {
-        errors.push(syn::Error::new_spanned(
-            token,
+    let errors = [
+        error_at(
+            sig.constness.as_ref(),
             "`#[coroutine]` cannot be applied to a `const fn`; remove `const`: a coroutine suspends at run time",
-        ));
-    }
-    if let Some(token) = &sig.asyncness {
-        errors.push(syn::Error::new_spanned(
-            token,
+        ),
+        error_at(
+            sig.asyncness.as_ref(),
             "`#[coroutine]` cannot be applied to an `async fn`; remove `async`: a coroutine already returns a future",
-        ));
-    }
-    if let Some(abi) = &sig.abi {
-        errors.push(syn::Error::new_spanned(
-            abi,
+        ),
+        error_at(
+            sig.abi.as_ref(),
             "`#[coroutine]` cannot be applied to an `extern` fn; remove the ABI: a coroutine returns a Rust future",
-        ));
-    }
-    if let Some(variadic) = &sig.variadic {
-        errors.push(syn::Error::new_spanned(
-            variadic,
+        ),
+        error_at(
+            sig.variadic.as_ref(),
             "`#[coroutine]` cannot be applied to a variadic fn; a coroutine's arguments are owned by its future",
-        ));
-    }
-    match crate::expand::combine(errors) {
+        ),
+    ];
+    match crate::expand::combine(errors.into_iter().flatten()) {
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// An error with `message` at `token`, if the token is there (a `const`, an `async`…).
+pub(crate) fn error_at(token: Option<&impl ToTokens>, message: &str) -> Option<syn::Error> {
+    token.map(|token| syn::Error::new_spanned(token, message))
 }
 
 /// The error for an item that is not a fn, pointing at its keyword.

@@ -276,28 +276,28 @@ fn map_yield_groups(tokens: TokenStream, rewrite: &mut dyn FnMut(&mut Macro)) ->
 
 /// Whether `mac` is a call of `yield_!`, under any path (`yield_!`, `coroutine_runtime::yield_!`).
 pub(crate) fn is_yield_macro(mac: &Macro) -> bool {
-    mac.path
-        .segments
-        .last()
-        .is_some_and(|s| s.ident == "yield_")
+    ends_with(&mac.path, "yield_")
 }
 
 /// Whether `mac` is a nested `coroutines! { … }` block.
 fn is_coroutines_macro(mac: &Macro) -> bool {
-    mac.path
-        .segments
-        .last()
-        .is_some_and(|s| s.ident == "coroutines")
+    ends_with(&mac.path, "coroutines")
 }
 
 /// Whether `attrs` hold a `#[coroutine]` attribute (under any path).
 pub(crate) fn has_coroutine_attribute(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "coroutine")
-    })
+    attrs.iter().any(is_coroutine_attribute)
+}
+
+/// Whether `attr` is `#[coroutine]` or `#[coroutine(…)]`, under any path.
+pub(crate) fn is_coroutine_attribute(attr: &Attribute) -> bool {
+    ends_with(attr.path(), "coroutine")
+}
+
+/// Whether the last segment of `path` is `name`: how the macros recognise their own names and
+/// `Return` whatever path the user reached them by.
+fn ends_with(path: &Path, name: &str) -> bool {
+    path.segments.last().is_some_and(|s| s.ident == name)
 }
 
 /// Where to point at a `yield_!` call: its last path segment, the `yield_` the user wrote.
@@ -418,10 +418,5 @@ fn is_return_call(expr: &Expr) -> bool {
     let Expr::Path(path) = &*call.func else {
         return false;
     };
-    call.args.len() == 1
-        && path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Return")
+    call.args.len() == 1 && ends_with(&path.path, "Return")
 }
