@@ -1,7 +1,7 @@
 //! `Task` and `task!`: callback-style functions as yieldable futures.
 
 use coroutine_runtime::*;
-use coroutine_tests::poll_once;
+use coroutine_tests::{assert_send_sync, panic_message_of, poll_once};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::thread;
@@ -104,11 +104,8 @@ fn a_panic_in_the_wrapped_function_surfaces_at_the_yield_not_at_new() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let running = panics_in_function(log.clone());
     assert_eq!(*log.lock().unwrap(), ["after new"]);
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        futures::executor::block_on(running)
-    }))
-    .unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"function failed"));
+    let message = panic_message_of(|| futures::executor::block_on(running));
+    assert_eq!(message, "function failed");
 }
 
 #[test]
@@ -140,18 +137,12 @@ fn tasks_run_on_the_io_loop() {
 
 #[test]
 fn a_task_is_send_and_sync_so_a_coroutine_holding_one_is_too() {
-    fn assert_send_sync<T: Send + Sync>(value: T) -> T {
-        value
-    }
     let task = assert_send_sync(Task::new(|callback| callback(1_u32)));
     assert_eq!(futures::executor::block_on(task), Ok(1));
     // A task that keeps its function's panic for the poll is `Sync` as well.
     let panicked = assert_send_sync(Task::<u32>::new(|_| panic!("kept for the poll")));
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        futures::executor::block_on(panicked)
-    }))
-    .unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"kept for the poll"));
+    let message = panic_message_of(|| futures::executor::block_on(panicked));
+    assert_eq!(message, "kept for the poll");
     assert_eq!(
         futures::executor::block_on(assert_send_sync(call_task())),
         Ok(42)

@@ -1,7 +1,7 @@
 //! The `#[coroutine]` attribute and its Runner: yields, returns, eager start, panics, drops.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, Forever, after, poll_once};
+use coroutine_tests::{DropCounter, Forever, after, assert_send_sync, panic_message_of, poll_once};
 use std::cell::{Cell, RefCell};
 use std::future::ready;
 use std::task::Poll;
@@ -268,24 +268,13 @@ fn panics_after_suspending() -> u32 {
     panic!("late failure");
 }
 
-fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(ToString::to_string)
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_panic_before_the_first_suspension_surfaces_at_the_await() {
     // The call returns normally...
     let running = panics_before_suspending(true);
     // ...and the await raises the panic.
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        futures::executor::block_on(running)
-    }))
-    .unwrap_err();
-    assert_eq!(panic_message(&payload), "early failure");
+    let message = panic_message_of(|| futures::executor::block_on(running));
+    assert_eq!(message, "early failure");
     assert_eq!(
         futures::executor::block_on(panics_before_suspending(false)),
         1
@@ -295,11 +284,8 @@ fn a_panic_before_the_first_suspension_surfaces_at_the_await() {
 #[test]
 fn a_panic_after_a_suspension_surfaces_at_the_await() {
     let running = panics_after_suspending();
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        futures::executor::block_on(running)
-    }))
-    .unwrap_err();
-    assert_eq!(panic_message(&payload), "late failure");
+    let message = panic_message_of(|| futures::executor::block_on(running));
+    assert_eq!(message, "late failure");
 }
 
 #[coroutine_runtime::coroutine]
@@ -368,9 +354,6 @@ fn holds_a_runner(x: u32) -> u32 {
 
 #[test]
 fn a_coroutine_is_send_and_sync_when_its_body_is_as_an_async_fn_is() {
-    fn assert_send_sync<T: Send + Sync>(value: T) -> T {
-        value
-    }
     let running = assert_send_sync(holds_a_runner(4));
     assert_eq!(futures::executor::block_on(running), 8);
     // Also once the body has panicked during the call and keeps the panic for the await.

@@ -2,7 +2,7 @@
 //! attributes, paths to the attribute, trait methods, Send-ness, and `coroutines! { … }` blocks.
 
 use coroutine_runtime::{Return, coroutines, moment, yield_};
-use coroutine_tests::{DropCounter, after, poll_once};
+use coroutine_tests::{DropCounter, after, assert_send, poll_once};
 use futures::executor::block_on;
 use std::cell::Cell;
 use std::fmt::Display;
@@ -395,10 +395,6 @@ fn rc_body(shared: Rc<Cell<u32>>) -> u32 {
     yield_!(moment);
     shared.set(shared.get() + 1);
     shared.get()
-}
-
-fn assert_send<T: Send>(value: T) -> T {
-    value
 }
 
 #[test]

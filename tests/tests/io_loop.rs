@@ -2,10 +2,9 @@
 //! background coroutines.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, DropToken, Forever, after};
+use coroutine_tests::{DropCounter, DropToken, Forever, after, panic_message, panic_message_of};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::thread;
@@ -133,11 +132,8 @@ fn a_panic_in_the_run_sync_coroutine_reaches_the_caller_and_the_loop_stays_usabl
         panic!("main coroutine failed")
     }
     let io_loop = IoLoop::new();
-    let payload = panic::catch_unwind(AssertUnwindSafe(|| io_loop.run_sync(fails))).unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<&str>(),
-        Some(&"main coroutine failed")
-    );
+    let message = panic_message_of(|| io_loop.run_sync(fails));
+    assert_eq!(message, "main coroutine failed");
     assert_eq!(io_loop.run_sync(|| divide(6, 2)), 3);
     assert!(
         !IoLoop::current().same_loop(&io_loop),
@@ -149,11 +145,8 @@ fn a_panic_in_the_run_sync_coroutine_reaches_the_caller_and_the_loop_stays_usabl
 fn run_sync_inside_the_same_running_loop_is_rejected() {
     let io_loop = IoLoop::new();
     let inner = io_loop.clone();
-    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
-        io_loop.run_sync(|| async move { inner.run_sync(|| async {}) });
-    }))
-    .unwrap_err();
-    let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    let message =
+        panic_message_of(|| io_loop.run_sync(|| async move { inner.run_sync(|| async {}) }));
     assert!(message.contains("already running"), "{message}");
     assert_eq!(io_loop.run_sync(|| async { 1 }), 1);
 }
@@ -161,14 +154,12 @@ fn run_sync_inside_the_same_running_loop_is_rejected() {
 #[test]
 fn stopping_the_loop_before_the_run_sync_coroutine_completes_panics() {
     let io_loop = IoLoop::new();
-    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+    let message = panic_message_of(|| {
         io_loop.run_sync(|| async {
             IoLoop::current().stop();
             loop_sleep(Duration::from_secs(10)).await;
         });
-    }))
-    .unwrap_err();
-    let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    });
     assert!(
         message.contains("stopped before the coroutine"),
         "{message}"
@@ -207,14 +198,7 @@ fn a_panicking_background_coroutine_is_reported_and_the_loop_runs_on() {
     let io_loop = IoLoop::new();
     let reports = Rc::new(RefCell::new(Vec::new()));
     let sink = reports.clone();
-    io_loop.set_panic_handler(move |payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        sink.borrow_mut().push(message);
-    });
+    io_loop.set_panic_handler(move |payload| sink.borrow_mut().push(panic_message(&*payload)));
     let log = Log::default();
     io_loop.spawn_callback(explodes);
     io_loop.add_callback(|| panic!("callback failure"));

@@ -1,8 +1,7 @@
 //! `ThreadPoolExecutor` and `#[run_on_executor]`: blocking functions as yieldable futures.
 
 use coroutine_runtime::*;
-use coroutine_tests::DropCounter;
-use std::panic::{self, AssertUnwindSafe};
+use coroutine_tests::{DropCounter, panic_message_of};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::thread;
@@ -96,14 +95,8 @@ fn a_panicking_function_surfaces_at_the_yield_and_the_pool_keeps_serving() {
         yield_!(pool.submit(|| -> u32 { panic!("blocking call failed") }))
     }
     let pool = ThreadPoolExecutor::new(1);
-    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
-        futures::executor::block_on(fails(pool.clone()))
-    }))
-    .unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<&str>(),
-        Some(&"blocking call failed")
-    );
+    let message = panic_message_of(|| futures::executor::block_on(fails(pool.clone())));
+    assert_eq!(message, "blocking call failed");
     // The single worker survived.
     for n in 0..3 {
         assert_eq!(
@@ -325,14 +318,8 @@ fn run_on_executor_takes_self_by_value_and_keeps_question_mark_and_macros() {
 #[test]
 fn run_on_executor_reraises_a_panic_of_the_body_at_the_yield() {
     let hasher = hasher();
-    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
-        futures::executor::block_on(hasher.fail())
-    }))
-    .unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<String>().map(String::as_str),
-        Some("failed with salt 10")
-    );
+    let message = panic_message_of(|| futures::executor::block_on(hasher.fail()));
+    assert_eq!(message, "failed with salt 10");
     assert_eq!(futures::executor::block_on(hasher.hash(vec![])), 10);
 }
 

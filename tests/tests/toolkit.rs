@@ -2,27 +2,12 @@
 //! `moment`, on futures' executor and on tokio.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, DropToken, Forever, after, poll_once};
+use coroutine_tests::{DropCounter, DropToken, Forever, later, on_both, poll_once};
 use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap};
-use std::future::{Future, ready};
+use std::future::ready;
 use std::task::Poll;
 use std::time::{Duration, Instant};
-
-/// Runs `test` on futures' executor, then again on a tokio runtime.
-fn on_both<F: Future<Output = ()>>(test: impl Fn() -> F) {
-    futures::executor::block_on(test());
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(test());
-}
-
-/// Waits `millis` on a helper thread, then gives `value`.
-fn later<T: Send + 'static>(millis: u64, value: T) -> impl Future<Output = T> + Send {
-    after(Duration::from_millis(millis), value)
-}
 
 #[coroutine_runtime::coroutine]
 fn both_ways() -> (Vec<u32>, Vec<u32>, BTreeMap<char, u32>) {
