@@ -70,6 +70,15 @@ impl<F: IntoFuture<Output = ()>> CallbackReturn<crate::kind::Future> for F {
 /// The callback, with its return value made a boxed future.
 type Callback = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()>>>>;
 
+/// How far away a call is put when its time cannot be represented (a period such as
+/// `Duration::MAX`): a century, so it never comes, as with [`IoLoop::call_later`].
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `from + delay`, or [`NEVER`] from `from` if that overflows `Instant`.
+fn later_by(from: Instant, delay: Duration) -> Instant {
+    from.checked_add(delay).unwrap_or_else(|| from + NEVER)
+}
+
 /// Calls a function on the loop every `period`, from [`start`](Self::start) until
 /// [`stop`](Self::stop): Tornado's `PeriodicCallback`.
 ///
@@ -213,7 +222,7 @@ impl PeriodicCallback {
         state.running = true;
         state.generation += 1;
         state.io_loop = Some(IoLoop::current());
-        state.next = Instant::now() + state.period;
+        state.next = later_by(Instant::now(), state.period);
         drop(state);
         Periodic::schedule(&self.inner);
     }
@@ -331,7 +340,7 @@ impl Periodic {
                 let missed = (now - state.next).as_nanos() / period + 1;
                 let skip = u32::try_from(missed).unwrap_or(u32::MAX);
                 let step = state.period.saturating_mul(skip);
-                state.next += step;
+                state.next = later_by(state.next, step);
             }
         }
         Periodic::schedule(this);

@@ -585,3 +585,17 @@ fn dropping_a_periodic_callback_stops_it() {
 fn a_periodic_callback_with_a_zero_period_is_rejected() {
     let _ = PeriodicCallback::new(|| {}, Duration::ZERO);
 }
+
+#[test]
+fn a_periodic_callback_with_a_period_too_long_to_represent_never_fires() {
+    let io_loop = IoLoop::new();
+    let calls = Rc::new(Cell::new(0));
+    let counter = calls.clone();
+    let periodic = PeriodicCallback::new(move || counter.set(counter.get() + 1), Duration::MAX);
+    io_loop.run_sync(|| async {
+        periodic.start();
+        loop_sleep(Duration::from_millis(10)).await;
+    });
+    assert!(periodic.is_running());
+    assert_eq!(calls.get(), 0);
+}
