@@ -12,26 +12,22 @@ mod yields;
 
 use proc_macro::TokenStream;
 
-/// Turns a fn whose body waits with `yield_!(…)` into a Tornado-style coroutine.
-///
-/// See the `coroutine-runtime` crate documentation for the full manual.
+/// Implemented in `coroutine-macros`; documented, with examples, where `coroutine-runtime`
+/// re-exports it.
 #[proc_macro_attribute]
 pub fn coroutine(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::coroutine(args.into(), item.into()).into()
 }
 
-/// Runs a method's body on the thread pool in a field of `self`; the call returns a future of
-/// the result.
-///
-/// See the `coroutine-runtime` crate documentation for the full manual.
+/// Implemented in `coroutine-macros`; documented, with examples, where `coroutine-runtime`
+/// re-exports it.
 #[proc_macro_attribute]
 pub fn run_on_executor(args: TokenStream, item: TokenStream) -> TokenStream {
     run_on_executor::run_on_executor(args.into(), item.into()).into()
 }
 
-/// Declares coroutine fns whose bodies wait with a bare `yield expr`, on stable Rust.
-///
-/// See the `coroutine-runtime` crate documentation for the full manual.
+/// Implemented in `coroutine-macros`; documented, with examples, where `coroutine-runtime`
+/// re-exports it.
 #[proc_macro]
 pub fn coroutines(input: TokenStream) -> TokenStream {
     expand::coroutines(input.into()).into()

@@ -34,6 +34,9 @@
 //!   inside the body (the yield would not belong to the coroutine): that is a compile error.
 //!   `yield_!` is an ordinary macro: bring it into scope with `use coroutine_runtime::*;` or
 //!   `use coroutine_runtime::yield_;` (or call it by its path).
+//! * Tornado's bare `yield expr` works too: in the fns of a [`coroutines! { … }`](coroutines!)
+//!   block on stable Rust, and in any `#[coroutine]` fn of a crate that enables the nightly
+//!   `coroutines` feature (without it, rustc rejects `yield` before any macro sees it).
 //! * What can be yielded: any future (or `IntoFuture`), [`moment`], the types that implement
 //!   [`IntoYielded`], and `Vec`s, arrays, maps and tuples of these, waited on in parallel (see
 //!   [below](#parallel-yields)); see [`Yieldable`].
@@ -53,8 +56,8 @@
 //! returns, as Tornado's decorator does, and a body that never suspends has finished when the
 //! call returns. The call returns a [`Runner`], which implements `Future<Output = T>`: `.await`
 //! it from async code, yield it from another coroutine, drive it with
-//! `futures::executor::block_on`, or spawn it on tokio when it is `Send` (it is `Send` when the
-//! body's state is, as with `async fn`).
+//! `futures::executor::block_on`, or spawn it on tokio when it is `Send` (it is `Send`, and
+//! `Sync`, when the body's state is, as with `async fn`).
 //!
 //! ```
 //! use coroutine_runtime::*;
@@ -86,43 +89,6 @@
 //! A panic in the body reaches whoever awaits the coroutine, even a panic raised before the first
 //! suspension: the call itself returns normally and the await raises it again, as Tornado stores
 //! the exception in the returned Future.
-//!
-//! # Coroutines in traits
-//!
-//! A trait method without a body cannot carry `#[coroutine]`: declare what the coroutine
-//! returns, `fn m(&self) -> impl Future<Output = T>`, and put `#[coroutine]` on each impl's
-//! method. The impl's coroutine returns a [`Runner`], a more precise type that the trait accepts;
-//! a caller that goes through the trait sees `impl Future<Output = T>`, and the coroutine still
-//! starts at the call.
-//!
-//! ```
-//! use coroutine_runtime::*;
-//! use std::future::Future;
-//!
-//! trait Store {
-//!     fn load(&self, key: &str) -> impl Future<Output = Option<u32>>;
-//! }
-//!
-//! struct Memory;
-//!
-//! impl Store for Memory {
-//!     #[coroutine_runtime::coroutine]
-//!     fn load(&self, key: &str) -> Option<u32> {
-//!         yield_!(moment);
-//!         key.parse().ok()
-//!     }
-//! }
-//!
-//! async fn load_both(store: &impl Store) -> Option<u32> {
-//!     Some(store.load("1").await? + store.load("2").await?)
-//! }
-//!
-//! assert_eq!(futures::executor::block_on(load_both(&Memory)), Some(3));
-//! ```
-//!
-//! A trait's default method can be a `#[coroutine]` itself. Declare `impl Future<Output = T> +
-//! Send` when generic callers need to spawn the result: each impl's coroutine is then checked to
-//! be `Send`.
 //!
 //! # Parallel yields
 //!
@@ -295,6 +261,43 @@
 //! assert!(ticks.get() >= 2);
 //! ```
 //!
+//! # Coroutines in traits
+//!
+//! A trait method without a body cannot carry `#[coroutine]`: declare what the coroutine
+//! returns, `fn m(&self) -> impl Future<Output = T>`, and put `#[coroutine]` on each impl's
+//! method. The impl's coroutine returns a [`Runner`], a more precise type that the trait accepts;
+//! a caller that goes through the trait sees `impl Future<Output = T>`, and the coroutine still
+//! starts at the call.
+//!
+//! ```
+//! use coroutine_runtime::*;
+//! use std::future::Future;
+//!
+//! trait Store {
+//!     fn load(&self, key: &str) -> impl Future<Output = Option<u32>>;
+//! }
+//!
+//! struct Memory;
+//!
+//! impl Store for Memory {
+//!     #[coroutine_runtime::coroutine]
+//!     fn load(&self, key: &str) -> Option<u32> {
+//!         yield_!(moment);
+//!         key.parse().ok()
+//!     }
+//! }
+//!
+//! async fn load_both(store: &impl Store) -> Option<u32> {
+//!     Some(store.load("1").await? + store.load("2").await?)
+//! }
+//!
+//! assert_eq!(futures::executor::block_on(load_both(&Memory)), Some(3));
+//! ```
+//!
+//! A trait's default method can be a `#[coroutine]` itself. Declare `impl Future<Output = T> +
+//! Send` when generic callers need to spawn the result: each impl's coroutine is then checked to
+//! be `Send`.
+//!
 //! # How it works
 //!
 //! The macro turns the body into a state machine: every `yield_!(v)` becomes a suspension point
@@ -345,7 +348,138 @@ mod wait_iterator;
 mod with_timeout;
 mod yielded;
 
-pub use coroutine_macros::{coroutine, coroutines, run_on_executor};
+/// Turns a fn whose body waits with `yield_!(…)` into a coroutine: Tornado's `@gen.coroutine`.
+///
+/// Write it with its path, `#[coroutine_runtime::coroutine]`, or through an alias of the crate.
+/// Calling the fn starts the coroutine and returns a [`Runner`] of its result; see
+/// [Writing a coroutine](crate#writing-a-coroutine) and [What a call does](crate#what-a-call-does).
+///
+/// * `#[coroutine(lazy)]`: start on the first poll instead of at the call; the fn returns
+///   `impl Future<Output = T>` and allocates nothing, like an `async fn`.
+/// * `#[coroutine(crate = path)]`: where the runtime is, for a crate that re-exports it.
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn divide(x: u32, y: u32) -> u32 {
+///     yield_!(moment);
+///     x / y
+/// }
+///
+/// #[coroutine_runtime::coroutine(lazy)]
+/// fn halve_twelve() -> u32 {
+///     yield_!(divide(12, 2))
+/// }
+///
+/// assert_eq!(IoLoop::current().run_sync(halve_twelve), 6);
+/// ```
+///
+/// A yield that does not belong to the coroutine's own body is a compile error:
+///
+/// ```compile_fail
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn misplaced() {
+///     let later = || yield_!(moment);
+/// }
+/// ```
+pub use coroutine_macros::coroutine;
+/// Declares coroutine fns whose bodies wait with Tornado's bare `yield expr`, on stable Rust.
+///
+/// Every fn in the block, and every method of an `impl` block in it, becomes a coroutine, as
+/// if it carried `#[coroutine_runtime::coroutine]`; put `#[coroutine(lazy)]` or
+/// `#[coroutine(crate = path)]` on one of them for its arguments. Other items are kept as they
+/// are. `yield_!(…)` works there too.
+///
+/// `yield` binds like `return`: `yield a + 1` waits for `a + 1`, so put a yield that stands
+/// inside a larger expression in parentheses, `a + (yield b)`.
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+/// use std::future::ready;
+///
+/// coroutines! {
+///     fn add(a: u32, b: u32) -> u32 {
+///         let a = yield ready(a);
+///         a + (yield ready(b))
+///     }
+///
+///     fn count_down(from: u32) -> u32 {
+///         let mut left = from;
+///         while yield ready(left > 0) {
+///             yield moment;
+///             left -= 1;
+///         }
+///         left
+///     }
+/// }
+///
+/// assert_eq!(futures::executor::block_on(add(2, 3)), 5);
+/// assert_eq!(futures::executor::block_on(count_down(3)), 0);
+/// ```
+pub use coroutine_macros::coroutines;
+/// Runs a method's body on the [`ThreadPoolExecutor`] in a field of `self`, and makes the call
+/// return a [`Submitted`] future of the result: Tornado's `run_on_executor`.
+///
+/// The pool is the field `executor`, or the one named by `#[run_on_executor(executor = field)]`;
+/// `#[run_on_executor(crate = path)]` names the runtime for a crate that re-exports it. The body
+/// runs on another thread, so it gets its own `self`: a clone for a `&self` method (the type
+/// must be `Clone`), `self` itself for a `self` method. Arguments and result must be
+/// `Send + 'static`. See [Callbacks and blocking functions](crate#callbacks-and-blocking-functions).
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[derive(Clone)]
+/// struct Files {
+///     pool: ThreadPoolExecutor,
+/// }
+///
+/// impl Files {
+///     #[run_on_executor(executor = pool)]
+///     fn size(&self, text: String) -> usize {
+///         text.len() // stands for a blocking call, such as reading a file
+///     }
+/// }
+///
+/// #[coroutine_runtime::coroutine]
+/// fn total(files: Files) -> usize {
+///     let (a, b) = yield_!((files.size("ab".into()), files.size("cde".into())));
+///     a + b
+/// }
+///
+/// let files = Files { pool: ThreadPoolExecutor::new(2) };
+/// assert_eq!(futures::executor::block_on(total(files)), 5);
+/// ```
+///
+/// A `&mut self` method cannot run on another thread:
+///
+/// ```compile_fail
+/// use coroutine_runtime::*;
+///
+/// #[derive(Clone)]
+/// struct Counter {
+///     executor: ThreadPoolExecutor,
+///     count: u32,
+/// }
+///
+/// impl Counter {
+///     #[run_on_executor]
+///     fn bump(&mut self) -> u32 {
+///         self.count += 1;
+///         self.count
+///     }
+/// }
+/// ```
+pub use coroutine_macros::run_on_executor;
 pub use error::TimeoutError;
 pub use io_loop::{IoLoop, IoLoopHandle, Timeout};
 pub use moment::{Moment, MomentFuture, moment};

@@ -95,10 +95,12 @@ impl<F: Future> Runner<F> {
     /// # Examples
     ///
     /// ```
-    /// use coroutine_runtime::{Runner, moment};
+    /// use coroutine_runtime::Runner;
     ///
-    /// let runner = Runner::start(async { coroutine_runtime::__private::yielded(moment).await });
-    /// assert!(!runner.is_finished());
+    /// let waiting = Runner::start(std::future::pending::<()>());
+    /// assert!(!waiting.is_finished());
+    /// let done = Runner::start(async { 1 });
+    /// assert!(done.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Finished(_) | State::Panicked(_))
