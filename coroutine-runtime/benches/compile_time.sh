@@ -129,6 +129,7 @@ coroutine-runtime.workspace = true
 EOF
   {
     echo "//! $fns fns, $shape shape, $style style."
+    [ "$style" = coroutine ] && echo 'use coroutine_runtime::yield_;'
     [ "$shape" = handler ] && echo "$db"
     for ((i = 0; i < fns; i++)); do
       function_source "$i" "$shape" "$style"
