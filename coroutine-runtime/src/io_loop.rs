@@ -599,7 +599,7 @@ impl IoLoop {
         self.call_at(deadline, callback)
     }
 
-    /// Runs `callback` at `deadline` (or on the next iteration if it has passed): Tornado's
+    /// Runs `callback` at `deadline` (or as soon as the loop gets to its timers, in this iteration or the next, if it has passed): Tornado's
     /// `call_at`.
     ///
     /// # Examples
