@@ -599,8 +599,8 @@ impl IoLoop {
         self.call_at(deadline, callback)
     }
 
-    /// Runs `callback` at `deadline` (or as soon as the loop gets to its timers, in this iteration or the next, if it has passed): Tornado's
-    /// `call_at`.
+    /// Runs `callback` at `deadline`: Tornado's `call_at`. A deadline that has already passed
+    /// fires as soon as the loop reaches its timers, in this iteration or the next.
     ///
     /// # Examples
     ///
