@@ -127,6 +127,8 @@ macro_rules! tuple {
         }
 
         /// A tuple of yieldable values is yieldable: it waits for every element in parallel.
+        // Without this, every error about a value that cannot be yielded lists the tuple impls.
+        #[diagnostic::do_not_recommend]
         impl<$($Y: Yieldable<$K>, $K),+> Yieldable<kind::Tuple<($($K,)+)>> for ($($Y,)+) {
             type Output = ($($Y::Output,)+);
             type Future = TupleFuture<($($Y::Future,)+)>;
