@@ -20,12 +20,16 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+#[path = "support/cpu_time.rs"]
+mod cpu_clock;
+
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use futures::future::join_all;
 
 use coroutine_runtime::yield_;
+use cpu_clock::ThreadCpuTime;
 
 /// The sizes of W3, to show the cost per element as the collection grows.
 const SIZES: [usize; 4] = [100, 1_000, 10_000, 100_000];
@@ -171,7 +175,7 @@ fn batch_size(n: usize) -> BatchSize {
     }
 }
 
-fn yield_vec(c: &mut Criterion) {
+fn yield_vec(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("W3_yield_vec_ready");
     group
         .sample_size(20)
@@ -299,7 +303,7 @@ async fn join_all_map<F: Future>(children: HashMap<u64, F>) -> HashMap<u64, F::O
     keys.into_iter().zip(values).collect()
 }
 
-fn yield_map(c: &mut Criterion) {
+fn yield_map(c: &mut Criterion<ThreadCpuTime>) {
     let n = MAP_SIZE;
     let mut group = c.benchmark_group("W4_yield_hash_map_x10k");
     group
@@ -357,5 +361,9 @@ fn yield_map(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, yield_vec, yield_map);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = yield_vec, yield_map
+}
 criterion_main!(benches);

@@ -12,6 +12,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+#[path = "support/cpu_time.rs"]
+mod cpu_clock;
+
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -19,6 +22,7 @@ use futures::executor::{LocalPool, ThreadPool, block_on};
 use futures::task::{LocalSpawnExt, SpawnExt};
 
 use coroutine_runtime::{IoLoop, ThreadPoolExecutor, yield_};
+use cpu_clock::ThreadCpuTime;
 
 /// W5: values exchanged.
 const EXCHANGES: u64 = 100_000;
@@ -74,7 +78,7 @@ fn expected_sum(n: u64) -> u64 {
     n * (n + 1) / 2
 }
 
-fn ping_pong(c: &mut Criterion) {
+fn ping_pong(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("W5_ping_pong_x100k");
     group
         .sample_size(10)
@@ -147,5 +151,11 @@ fn submit_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ping_pong, submit_round_trip);
-criterion_main!(benches);
+criterion_group! {
+    name = single_threaded;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = ping_pong
+}
+// W8's work runs on the pools' threads: wall-clock time.
+criterion_group!(multi_threaded, submit_round_trip);
+criterion_main!(single_threaded, multi_threaded);

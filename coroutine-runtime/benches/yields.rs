@@ -10,12 +10,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+#[path = "support/cpu_time.rs"]
+mod cpu_clock;
+
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use futures::executor::{LocalPool, block_on};
 use futures::future;
 use futures::task::LocalSpawnExt;
 
 use coroutine_runtime::{moment, yield_};
+use cpu_clock::ThreadCpuTime;
 
 /// W1: completed futures yielded in one loop.
 const READY_YIELDS: u64 = 1_000_000;
@@ -55,11 +59,13 @@ async fn ready_loop_async(n: u64) -> u64 {
     sum
 }
 
-fn ready_yield(c: &mut Criterion) {
+fn ready_yield(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("W1_ready_yield_x1M");
     group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(4));
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
     group.bench_function("coroutine", |b| {
         b.iter(|| block_on(ready_loop(black_box(READY_YIELDS))));
     });
@@ -118,11 +124,13 @@ fn run_on_local_pool(task: impl Future<Output = ()> + 'static) {
     pool.run();
 }
 
-fn suspending_yield(c: &mut Criterion) {
+fn suspending_yield(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("W1s_suspending_yield_x100k");
     group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(4));
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
     group.bench_function("coroutine_block_on", |b| {
         b.iter(|| block_on(suspend_loop(black_box(SUSPENDING_YIELDS))));
     });
@@ -196,11 +204,13 @@ async fn call_boxed_loop(n: u64) -> u64 {
     sum
 }
 
-fn sub_coroutine_call(c: &mut Criterion) {
+fn sub_coroutine_call(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("W2_sub_coroutine_call_x200k");
     group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(4));
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
     group.bench_function("coroutine_lazy", |b| {
         b.iter(|| block_on(call_lazy_loop(black_box(CALLS))));
     });
@@ -216,5 +226,9 @@ fn sub_coroutine_call(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ready_yield, suspending_yield, sub_coroutine_call);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = ready_yield, suspending_yield, sub_coroutine_call
+}
 criterion_main!(benches);
