@@ -7,6 +7,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::rc::{Rc, Weak};
@@ -92,7 +93,7 @@ type PanicHandler = dyn Fn(Box<dyn Any + Send>);
 struct Local {
     /// Background coroutines and callbacks not finished yet, by task id. A task being polled is
     /// taken out and put back if it is still pending.
-    tasks: HashMap<u64, Spawned>,
+    tasks: HashMap<u64, Spawned, BuildHasherDefault<IdHasher>>,
     /// The id of the next task. Ids are never reused, so a stale waker never wakes a new task.
     next_task: u64,
     /// Timer deadlines with their ids, earliest first (ids break ties in creation order).
@@ -104,6 +105,28 @@ struct Local {
     next_timer: u64,
     /// Set by `close`: everything added afterwards is dropped at once.
     closed: bool,
+}
+
+/// Hashes a task id to itself: ids are distinct counters and need no mixing, and `SipHash` on
+/// every poll of a task (a remove and an insert) costs as much as polling a small coroutine.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` ids are hashed; this is for completeness.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id;
+    }
 }
 
 /// A background task of the loop.
@@ -133,6 +156,9 @@ struct Queue {
     stop: bool,
     /// Set when the loop is closed or gone: callbacks sent from other threads are dropped.
     closed: bool,
+    /// Whether the loop's thread waits on [`Shared::wake`]. Only then do `push` and `stop`
+    /// signal the condvar: a signal is a system call, and a running loop sees the queue anyway.
+    idle: bool,
 }
 
 /// An entry of the run queue.
@@ -183,14 +209,22 @@ impl Shared {
             return;
         }
         queue.runnables.push_back(runnable);
+        let idle = queue.idle;
         drop(queue);
-        self.wake.notify_one();
+        if idle {
+            self.wake.notify_one();
+        }
     }
 
     /// Asks the running loop to return after its current iteration.
     fn stop(&self) {
-        self.lock().stop = true;
-        self.wake.notify_one();
+        let mut queue = self.lock();
+        queue.stop = true;
+        let idle = queue.idle;
+        drop(queue);
+        if idle {
+            self.wake.notify_one();
+        }
     }
 }
 
@@ -250,11 +284,12 @@ impl IoLoop {
                         runnables: VecDeque::new(),
                         stop: false,
                         closed: false,
+                        idle: false,
                     }),
                     wake: Condvar::new(),
                 }),
                 local: RefCell::new(Local {
-                    tasks: HashMap::new(),
+                    tasks: HashMap::default(),
                     next_task: MAIN_TASK + 1,
                     timers: BinaryHeap::new(),
                     timer_callbacks: HashMap::new(),
@@ -847,9 +882,12 @@ impl IoLoop {
                     Runnable::Remote(callback) => self.guarded(callback),
                 }
             }
-            let now = Instant::now();
-            while let Some(callback) = self.due_timer(now) {
-                self.guarded(callback);
+            // Reading the clock costs as much as polling a small task: only when there are timers.
+            if !self.inner.local.borrow().timers.is_empty() {
+                let now = Instant::now();
+                while let Some(callback) = self.due_timer(now) {
+                    self.guarded(callback);
+                }
             }
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return Exit::TimedOut;
@@ -866,25 +904,31 @@ impl IoLoop {
                 if !queue.runnables.is_empty() {
                     break;
                 }
-                match wake_at {
-                    None => {
-                        queue = shared
-                            .wake
-                            .wait(queue)
-                            .unwrap_or_else(PoisonError::into_inner);
-                    }
+                let timeout = match wake_at {
+                    None => None,
                     Some(wake_at) => {
                         let now = Instant::now();
                         if now >= wake_at {
                             break;
                         }
-                        queue = shared
-                            .wake
-                            .wait_timeout(queue, wake_at - now)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
+                        Some(wake_at - now)
                     }
-                }
+                };
+                queue.idle = true;
+                queue = match timeout {
+                    None => shared
+                        .wake
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner),
+                    Some(timeout) => {
+                        shared
+                            .wake
+                            .wait_timeout(queue, timeout)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0
+                    }
+                };
+                queue.idle = false;
             }
         }
     }
