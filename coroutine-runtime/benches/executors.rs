@@ -14,15 +14,17 @@ use std::time::Duration;
 
 #[path = "support/cpu_time.rs"]
 mod cpu_clock;
+#[path = "support/ping_pong.rs"]
+mod ping_pong;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use futures::StreamExt;
-use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::channel::mpsc::unbounded;
 use futures::executor::{LocalPool, ThreadPool, block_on};
 use futures::task::{LocalSpawnExt, SpawnExt};
 
 use coroutine_runtime::{IoLoop, ThreadPoolExecutor, yield_};
 use cpu_clock::ThreadCpuTime;
+use ping_pong::*;
 
 /// W5: values exchanged.
 const EXCHANGES: u64 = 100_000;
@@ -32,46 +34,6 @@ const ROUND_TRIPS: u64 = 10_000;
 const POOL_THREADS: usize = 4;
 
 // ---- W5 ----------------------------------------------------------------------------------------
-
-/// Sends `n` values to the echo and sums what comes back.
-#[coroutine_runtime::coroutine]
-fn ping(n: u64, requests: UnboundedSender<u64>, mut replies: UnboundedReceiver<u64>) -> u64 {
-    let mut sum = 0u64;
-    for i in 0..n {
-        requests.unbounded_send(i).expect("the echo is running");
-        sum = sum.wrapping_add(yield_!(replies.next()).expect("the echo replies"));
-    }
-    sum
-}
-
-/// Sends every value back, plus one.
-#[coroutine_runtime::coroutine]
-fn echo(mut requests: UnboundedReceiver<u64>, replies: UnboundedSender<u64>) {
-    while let Some(value) = yield_!(requests.next()) {
-        replies.unbounded_send(value + 1).expect("ping is waiting");
-    }
-}
-
-/// Baseline of [`ping`].
-async fn ping_async(
-    n: u64,
-    requests: UnboundedSender<u64>,
-    mut replies: UnboundedReceiver<u64>,
-) -> u64 {
-    let mut sum = 0u64;
-    for i in 0..n {
-        requests.unbounded_send(i).expect("the echo is running");
-        sum = sum.wrapping_add(replies.next().await.expect("the echo replies"));
-    }
-    sum
-}
-
-/// Baseline of [`echo`].
-async fn echo_async(mut requests: UnboundedReceiver<u64>, replies: UnboundedSender<u64>) {
-    while let Some(value) = requests.next().await {
-        replies.unbounded_send(value + 1).expect("ping is waiting");
-    }
-}
 
 /// The sum `ping` returns for `n` values.
 fn expected_sum(n: u64) -> u64 {
