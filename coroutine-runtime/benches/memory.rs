@@ -24,7 +24,7 @@ use coroutine_runtime::yield_;
 use futures::future::{Pending, pending};
 use joins::{
     Pending as PendingChildren, coroutine, for_each_join, futures_buffered, futures_concurrency,
-    futures_unordered, join_all, now, wake_one_by_one,
+    futures_unordered, join_all, multi, now, wake_one_by_one,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
