@@ -14,7 +14,7 @@
 //!   parent; the parent takes the set and polls only those children, in input order.
 //!
 //! **Where the children live.** Children sit inline in chunks of [`CHUNK`] slots, one allocation
-//! per chunk, pinned as a whole: a chunk is a binary tree of pin-projected pairs, so that a child
+//! per chunk, pinned as a whole: a chunk is a struct of 32 pin-projected fields, so that a child
 //! is reached by its index without `unsafe` code. The last `len % CHUNK` children, too few to fill
 //! a chunk, get a box each. A slot holds the child while it runs, its waker beside it, and its
 //! output once it has finished, so a pass touches one place per child.
@@ -60,94 +60,55 @@ pin_project! {
     }
 }
 
-pin_project! {
-    /// Two halves of a chunk: a chunk of `2^k` slots is a `Pair` of chunks of `2^(k-1)`.
-    struct Pair<S> {
-        #[pin]
-        low: S,
-        #[pin]
-        high: S,
-    }
+/// Defines [`Chunk`], a struct of one pinned [`Child`] field per slot, and its access by index:
+/// a `match` on the index, which the compiler turns into a table of field offsets.
+macro_rules! chunk {
+    ($($field:ident $index:literal),+) => {
+        pin_project! {
+            /// [`CHUNK`] children, pinned together.
+            struct Chunk<F, T> {
+                $(#[pin] $field: Child<F, T>,)+
+            }
+        }
+
+        impl<F, T> Chunk<F, T> {
+            /// Every slot empty.
+            fn empty() -> Self {
+                Chunk { $($field: Child::Empty,)+ }
+            }
+
+            /// Slot `index`, pinned.
+            #[inline]
+            fn pin_slot(self: Pin<&mut Self>, index: usize) -> Pin<&mut Child<F, T>> {
+                let slots = self.project();
+                match index {
+                    $($index => slots.$field,)+
+                    _ => unreachable!("a slot index is below CHUNK"),
+                }
+            }
+
+            /// Slot `index`, for a chunk that is not pinned yet.
+            #[inline]
+            fn slot_mut(&mut self, index: usize) -> &mut Child<F, T> {
+                match index {
+                    $($index => &mut self.$field,)+
+                    _ => unreachable!("a slot index is below CHUNK"),
+                }
+            }
+
+            /// Slot `index`, to look at.
+            #[inline]
+            fn slot(&self, index: usize) -> &Child<F, T> {
+                match index {
+                    $($index => &self.$field,)+
+                    _ => unreachable!("a slot index is below CHUNK"),
+                }
+            }
+        }
+    };
 }
 
-/// A fixed number of [`Child`] slots, reached by index: a single slot or a [`Pair`] of halves.
-trait Slots<F, T>: Sized {
-    /// How many slots there are.
-    const LEN: usize;
-    /// Every slot empty.
-    fn empty() -> Self;
-    /// Slot `index`, pinned.
-    fn pin_slot(self: Pin<&mut Self>, index: usize) -> Pin<&mut Child<F, T>>;
-    /// Slot `index`, for a chunk that is not pinned yet.
-    fn slot_mut(&mut self, index: usize) -> &mut Child<F, T>;
-    /// Slot `index`, to look at.
-    fn slot(&self, index: usize) -> &Child<F, T>;
-}
-
-impl<F, T> Slots<F, T> for Child<F, T> {
-    const LEN: usize = 1;
-
-    fn empty() -> Self {
-        Child::Empty
-    }
-
-    #[inline]
-    fn pin_slot(self: Pin<&mut Self>, _: usize) -> Pin<&mut Child<F, T>> {
-        self
-    }
-
-    #[inline]
-    fn slot_mut(&mut self, _: usize) -> &mut Child<F, T> {
-        self
-    }
-
-    #[inline]
-    fn slot(&self, _: usize) -> &Child<F, T> {
-        self
-    }
-}
-
-impl<F, T, S: Slots<F, T>> Slots<F, T> for Pair<S> {
-    const LEN: usize = 2 * S::LEN;
-
-    fn empty() -> Self {
-        Pair {
-            low: S::empty(),
-            high: S::empty(),
-        }
-    }
-
-    #[inline]
-    fn pin_slot(self: Pin<&mut Self>, index: usize) -> Pin<&mut Child<F, T>> {
-        let halves = self.project();
-        if index < S::LEN {
-            halves.low.pin_slot(index)
-        } else {
-            halves.high.pin_slot(index - S::LEN)
-        }
-    }
-
-    #[inline]
-    fn slot_mut(&mut self, index: usize) -> &mut Child<F, T> {
-        if index < S::LEN {
-            self.low.slot_mut(index)
-        } else {
-            self.high.slot_mut(index - S::LEN)
-        }
-    }
-
-    #[inline]
-    fn slot(&self, index: usize) -> &Child<F, T> {
-        if index < S::LEN {
-            self.low.slot(index)
-        } else {
-            self.high.slot(index - S::LEN)
-        }
-    }
-}
-
-/// [`CHUNK`] slots: five levels of pairs.
-type Chunk<F, T> = Pair<Pair<Pair<Pair<Pair<Child<F, T>>>>>>;
+chunk!(s0 0, s1 1, s2 2, s3 3, s4 4, s5 5, s6 6, s7 7, s8 8, s9 9, s10 10, s11 11, s12 12, s13 13, s14 14, s15 15, s16 16, s17 17, s18 18, s19 19, s20 20, s21 21, s22 22, s23 23, s24 24, s25 25, s26 26, s27 27, s28 28, s29 29, s30 30, s31 31);
 
 /// Where the children of a [`Join`] live, in input order: full chunks, then a box per child of
 /// the last, partial chunk.
@@ -280,33 +241,56 @@ impl Shared {
     /// Takes the marked children and hands their indices to `each`, in increasing order; stops
     /// at the first `Break`.
     fn drain<B>(&self, each: &mut impl FnMut(usize) -> ControlFlow<B>) -> ControlFlow<B> {
-        self.drain_word(self.levels.len() - 2, 0, each)
+        match self.levels.len() - 2 {
+            0 => self.drain_leaves(0, each),
+            top => self.drain_word(top, 0, each),
+        }
     }
 
-    /// Takes word `position` of `level` and everything marked below it.
+    /// Takes word `position` of `level` (1 or above) and everything marked below it.
     fn drain_word<B>(
         &self,
         level: usize,
         position: usize,
         each: &mut impl FnMut(usize) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        let word = &self.words[self.levels[level] + position];
-        let mut bits = if word.load(Ordering::Relaxed) == 0 {
-            0
-        } else {
-            word.swap(0, Ordering::AcqRel)
-        };
+        let mut bits = take(&self.words[self.levels[level] + position]);
         while bits != 0 {
-            let bit = bits.trailing_zeros() as usize;
+            let below = position * 64 + bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let below = position * 64 + bit;
-            if level == 0 {
-                each(below)?;
+            if level == 1 {
+                self.drain_leaves(below, each)?;
             } else {
                 self.drain_word(level - 1, below, each)?;
             }
         }
         ControlFlow::Continue(())
+    }
+
+    /// Takes word `position` of the children's bits and hands each marked child to `each`.
+    #[inline]
+    fn drain_leaves<B>(
+        &self,
+        position: usize,
+        each: &mut impl FnMut(usize) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        let mut bits = take(&self.words[position]);
+        while bits != 0 {
+            each(position * 64 + bits.trailing_zeros() as usize)?;
+            bits &= bits - 1;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Takes the bits of `word`, leaving it clear; no write if it is clear already.
+#[inline]
+fn take(word: &AtomicU64) -> u64 {
+    if word.load(Ordering::Relaxed) == 0 {
+        0
+    } else {
+        // Acquire: what the children did before their wakes happens before their polls.
+        word.swap(0, Ordering::AcqRel)
     }
 }
 
