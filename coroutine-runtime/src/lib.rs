@@ -218,6 +218,13 @@
 //! uses [`IoLoop`], a single-threaded event loop after Tornado's `IOLoop`; what it runs needs no
 //! `Send`.
 //!
+//! Underneath, the loop is a tokio current-thread runtime whose I/O and time drivers wait on the
+//! sockets and timers, and a tokio `LocalSet` that runs the loop's callbacks, timers and
+//! background coroutines in FIFO order, as Tornado's `IOLoop` wraps asyncio's event loop. So every
+//! future built on tokio (`tokio::net`, `tokio::time`, hyper, reqwest, axum, database drivers)
+//! works inside what the loop runs; a program that already runs tokio (`#[tokio::main]`) needs no
+//! `IoLoop` and `.await`s its coroutines directly.
+//!
 //! * [`IoLoop::current()`](IoLoop::current) is the loop running on this thread, or the thread's
 //!   default loop; [`run_sync(|| coroutine())`](IoLoop::run_sync) runs the loop until the
 //!   coroutine completes and returns its result (the guide's "How to call a coroutine" from plain
