@@ -348,3 +348,34 @@ fn run_on_executor_reads_the_field_named_by_its_argument() {
     let name = block_on("`custom.thread_name()`", custom.thread_name()).unwrap();
     assert!(name.starts_with("coroutine-pool-"), "{name}");
 }
+
+#[test]
+fn a_job_blocking_on_its_own_one_thread_pool_fails_instead_of_hanging() {
+    let pool = ThreadPoolExecutor::new(1);
+    let inner = pool.clone();
+    // The inner job is queued behind the outer one, on the pool's only thread.
+    let outer = pool.submit(move || futures::executor::block_on(inner.submit(|| 1)));
+    let message = panic_message_of(|| block_on("the outer job", outer));
+    assert!(
+        message.contains("a job of a one-thread `ThreadPoolExecutor` waits on another job"),
+        "{message}"
+    );
+    // The pool goes on serving.
+    assert_eq!(block_on("a job after the deadlock", pool.submit(|| 2)), 2);
+}
+
+#[test]
+fn a_job_may_block_on_its_own_pool_when_another_thread_is_free() {
+    let pool = ThreadPoolExecutor::new(2);
+    let inner = pool.clone();
+    let outer = pool.submit(move || futures::executor::block_on(inner.submit(|| 1)) + 1);
+    assert_eq!(block_on("the outer job", outer), 2);
+}
+
+#[test]
+fn a_one_thread_pool_job_may_wait_on_another_pools_job() {
+    let pool = ThreadPoolExecutor::new(1);
+    let other = ThreadPoolExecutor::new(1);
+    let outer = pool.submit(move || futures::executor::block_on(other.submit(|| 1)) + 1);
+    assert_eq!(block_on("the outer job", outer), 2);
+}
