@@ -571,6 +571,20 @@ pub mod __private {
         unreachable!("a misplaced yield is a compile error")
     }
 
+    /// The type of a fn pointer's output, which names `!` on stable Rust.
+    pub trait FnOutput {
+        /// The output type.
+        type Output;
+    }
+
+    impl<T> FnOutput for fn() -> T {
+        type Output = T;
+    }
+
+    /// `!`, the output of a coroutine declared `-> !`: stable Rust accepts `!` as a return type
+    /// but not as `Future<Output = !>`, so the macro names it this way.
+    pub type Never = <fn() -> ! as FnOutput>::Output;
+
     /// Never called: `if false { return declared::<T>(); }` at the top of a coroutine's body
     /// fixes the body's output type to the declared `T` before any user `return`, so a wrong
     /// return value is reported at the value.
