@@ -536,6 +536,15 @@ macro_rules! yield_ {
     (@__coroutine_misplaced $value:expr) => {
         $crate::__private::misplaced($value)
     };
+    // A yield in a constant (a `const` block, a generic argument): reported by the macro, and
+    // replaced by a `const fn` call of any type.
+    (@__coroutine_constant) => {
+        $crate::__private::constant()
+    };
+    // The same in an array length, which rustc evaluates even beside an error.
+    (@__coroutine_length) => {
+        0
+    };
     // A yield without a (parsable) value: reported by the macro.
     (@__coroutine_malformed $($tokens:tt)*) => {
         ()
@@ -569,6 +578,12 @@ pub mod __private {
     /// have, so the rest of the body reports no second error.
     pub fn misplaced<K, Y: crate::Yieldable<K>>(_value: Y) -> Y::Output {
         unreachable!("a misplaced yield is a compile error")
+    }
+
+    /// Stands in for a misplaced yield in a constant beside the macro's error.
+    #[must_use]
+    pub const fn constant<T>() -> T {
+        panic!("a yield in a constant is a compile error")
     }
 
     /// The type of a fn pointer's output, which names `!` on stable Rust.
