@@ -22,6 +22,8 @@
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::ToTokens;
+
+use crate::expand::respanned;
 use quote::quote;
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
@@ -51,6 +53,7 @@ impl<'a> YieldRewriter<'a> {
         mac.tokens = match parse_yield_argument(mac) {
             Ok(mut value) => {
                 self.visit_expr_mut(&mut value);
+                self.convert_tuple_elements(&mut value);
                 quote!(@__coroutine_yield #value)
             }
             Err(error) => {
@@ -58,6 +61,32 @@ impl<'a> YieldRewriter<'a> {
                 quote!(@__coroutine_malformed)
             }
         };
+    }
+
+    /// Converts each element of a yielded tuple literal into its future on its own, so a value
+    /// that cannot be yielded is reported at the element, not as the whole tuple's type. The
+    /// tuple's own conversion would make the same calls.
+    ///
+    /// ```text
+    /// Input:  yield_!((fetch(a), "text"))
+    /// Output: yield_!(@__coroutine_yield (yielded(fetch(a)), yielded("text")))
+    ///         error: `&str` cannot be yielded from a coroutine, at "text"
+    /// ```
+    fn convert_tuple_elements(&self, value: &mut Expr) {
+        let Expr::Tuple(tuple) = value else { return };
+        for element in &mut tuple.elems {
+            if matches!(element, Expr::Tuple(_)) {
+                self.convert_tuple_elements(element);
+            } else {
+                let span = element.span();
+                // The runtime's path too, or rustc would point at the attribute.
+                let krate = respanned(self.krate.to_token_stream(), span);
+                let original = std::mem::replace(element, Expr::Verbatim(TokenStream::new()));
+                *element = syn::parse_quote_spanned! {span=>
+                    #krate::__private::yielded(#original)
+                };
+            }
+        }
     }
 
     /// Rewrites the yields in the arguments of another macro's invocation (`vec![…]`,
@@ -105,6 +134,7 @@ impl VisitMut for YieldRewriter<'_> {
                     return;
                 };
                 self.visit_expr_mut(&mut value);
+                self.convert_tuple_elements(&mut value);
                 let krate = self.krate;
                 let span = value.span();
                 *expr = syn::parse_quote_spanned! {span=>

@@ -26,8 +26,10 @@
 //! # Writing a coroutine
 //!
 //! * The attribute is written with its path, `#[coroutine_runtime::coroutine]` (or through an
-//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` is
-//!   ambiguous with rustc's built-in `#[coroutine]` attribute, so no import can make it work.
+//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` names
+//!   rustc's built-in `#[coroutine]` attribute and does not compile, even after
+//!   `use coroutine_runtime::*;`; rustc's suggested `#[crate::coroutine]`, the path of a
+//!   crate-root import, works too.
 //! * `yield_!(value)` may stand anywhere an expression may in the coroutine's own body: in a
 //!   `let`, a `match` scrutinee, a `while` or `if` condition, a loop, nested in other expressions
 //!   or macros, followed by `?`. It may not stand in a closure, an `async` block or a nested fn
@@ -549,10 +551,13 @@ macro_rules! yield_ {
     (@__coroutine_malformed $($tokens:tt)*) => {
         ()
     };
+    // Anywhere else. The user may have written a bare `#[coroutine]`, which is rustc's built-in
+    // attribute: this is the first error they read, so it says what to write instead.
     ($($value:tt)*) => {
         ::core::compile_error!(
             "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
-             in an `async fn`, use `.await`"
+             write `#[coroutine_runtime::coroutine]` on the enclosing fn (a bare `#[coroutine]` \
+             is rustc's own attribute), or use `.await` in an `async fn`"
         )
     };
 }
