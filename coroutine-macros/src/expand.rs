@@ -269,7 +269,7 @@ fn declared_output(krate: &Path, output: &ReturnType) -> TokenStream {
 }
 
 /// `tokens`, every one of them moved to `span`.
-fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {

@@ -342,7 +342,12 @@ impl<T> Future for Submitted<T> {
             .receiver
             .as_mut()
             .expect("`Submitted` polled after completion");
-        let result = std::task::ready!(Pin::new(receiver).poll(cx));
+        let poll = Pin::new(receiver).poll(cx);
+        #[cfg(feature = "introspect")]
+        if poll.is_pending() {
+            crate::introspect::waits_on(crate::introspect::WaitsOn::PoolJob);
+        }
+        let result = std::task::ready!(poll);
         self.receiver = None;
         match result {
             Ok(Ok(value)) => Poll::Ready(value),
