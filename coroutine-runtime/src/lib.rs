@@ -341,6 +341,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+#[cfg(feature = "introspect")]
+pub mod introspect;
 mod io_loop;
 mod join;
 mod moment;
@@ -538,7 +540,7 @@ macro_rules! yield_ {
     // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
     // and only adds the marker.
     (@__coroutine_yield $value:expr) => {
-        $crate::__private::yielded($value).await
+        $crate::__yield_site!($value)
     };
     // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
     // value of the right type so that the rest of the code type-checks as it will once fixed.
@@ -569,6 +571,40 @@ macro_rules! yield_ {
     };
 }
 
+/// Not public API: the code of one yield, `yielded(value).await`; with the `introspect` feature
+/// the yielded future is also wrapped to record the yield's site while it waits (see
+/// [`introspect`](crate::introspect)). Two definitions, so that the feature decides in this crate,
+/// not in the user's.
+#[cfg(not(feature = "introspect"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __yield_site {
+    ($value:expr) => {
+        $crate::__private::yielded($value).await
+    };
+}
+
+/// Not public API: see the other definition.
+#[cfg(feature = "introspect")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __yield_site {
+    ($value:expr) => {
+        $crate::__private::yielded_at($value, {
+            // Its type name is the coroutine fn's path plus `::{{closure}}::…`.
+            struct __CoroutineSite;
+            static SITE: $crate::__private::Site = $crate::__private::Site::new(
+                ::core::file!(),
+                ::core::line!(),
+                ::core::column!(),
+                ::core::any::type_name::<__CoroutineSite>,
+            );
+            &SITE
+        })
+        .await
+    };
+}
+
 /// Not public API: what the macros' expansions call.
 #[doc(hidden)]
 pub mod __private {
@@ -579,6 +615,9 @@ pub mod __private {
     pub fn yielded<K, Y: crate::Yieldable<K>>(value: Y) -> Y::Future {
         value.into_yielded()
     }
+
+    #[cfg(feature = "introspect")]
+    pub use crate::introspect::{Site, yielded_at};
 
     /// The value of `Return(v)` in a coroutine's `return` or tail position.
     #[inline]
