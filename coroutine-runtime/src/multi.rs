@@ -148,6 +148,10 @@ impl<C: Children<K>, K> Future for Multi<C, K> {
         let finished = this.join.poll(cx, |_, output| {
             ControlFlow::<std::convert::Infallible, _>::Continue(Some(output))
         });
+        #[cfg(feature = "introspect")]
+        if finished.is_pending() {
+            crate::introspect::waits_on_collection(this.join.pending(), this.join.len());
+        }
         match finished {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(never)) => match never {},
