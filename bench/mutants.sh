@@ -6,11 +6,12 @@
 #   MUTANTS_ITERATE=1 bash bench/mutants.sh   # only the mutants the last run did not catch
 #   MUTANTS_REV=<commit> bash bench/mutants.sh # another commit than HEAD
 #
-# It mutates a copy of the committed tree (target/mutants/tree, made afresh from HEAD each run, with
-# its own target dir kept between runs so rebuilds are incremental), one file per cargo-mutants
-# run, one mutant at a time (--in-place allows no more), 60 s of tests per mutant. The tests are the integration tests of
-# coroutine-tests that exercise these files (not the nightly, lint and form ones); doc tests
-# are left out to keep a run within a session (about an hour for the four files on 2 cores).
+# It mutates a copy of the committed tree (target/mutants/tree, made afresh from HEAD each run,
+# with its own target dir kept between runs so rebuilds are incremental), one file per
+# cargo-mutants run, one mutant at a time (--in-place allows no more), 60 s of tests per mutant.
+# The tests are the integration tests of coroutine-tests that exercise these files (not the
+# nightly, lint and form ones); doc tests are left out to keep a run within a session (about an
+# hour for the four files on 2 cores).
 # No baseline run: cargo-mutants 27.1 runs its baseline on the mutated package's own tests only
 # (it has none), ignoring --test-package; run the tests yourself first.
 # Results: target/mutants/out/<file>/mutants.out/{caught,missed,timeout,unviable}.txt.
@@ -22,7 +23,7 @@ mkdir -p "$work/out"
 rm -rf "$tree" && mkdir -p "$tree"
 git -C "$root" archive "${MUTANTS_REV:-HEAD}" | tar -x -C "$tree"
 tests=()
-for test in core parallel toolkit callbacks executors thread_pool io_loop handshakes soak; do
+for test in core parallel toolkit callbacks executors thread_pool io_loop handshakes soak mutants; do
   [ -f "$tree/tests/tests/$test.rs" ] && tests+=(--cargo-test-arg=--test --cargo-test-arg="$test")
 done
 iterate=()
@@ -33,7 +34,8 @@ for file in "${@:-tuple join runner moment}"; do
     (cd "$tree" && CARGO_TARGET_DIR=$work/target cargo mutants --in-place --no-shuffle \
       --baseline skip --timeout 60 --build-timeout 600 "${iterate[@]}" \
       --file "coroutine-runtime/src/$name.rs" --test-package coroutine-tests "${tests[@]}" \
-      --output "$work/out/$name" | grep -vE "^ *(Fresh|Compiling|Running) ") || true # cargo-mutants exits non-zero when a mutant is missed
+      --output "$work/out/$name" | grep -vE "^ *(Fresh|Compiling|Running) ") ||
+      true # cargo-mutants exits non-zero when a mutant is missed
     results=$work/out/$name/mutants.out
     [ -f "$results/outcomes.json" ] || { echo "no results in $results" >&2; exit 1; }
     for outcome in caught missed timeout unviable; do

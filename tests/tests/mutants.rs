@@ -1,0 +1,69 @@
+//! Tests written for the mutants that `bench/mutants.sh` found the suite did not catch: the
+//! `Debug` output of the runtime's futures, `FusedFuture`, and the states of a `Runner`.
+//! (Each test names the mutant it catches; see TESTING.md.)
+
+use coroutine_runtime::*;
+use coroutine_tests::{panic_message_of, poll_once};
+use futures::future::FusedFuture;
+use std::future::{pending, ready};
+use std::task::Poll;
+
+/// Catches `TupleFuture`'s `Debug` replaced by `Ok(Default::default())` (an empty output).
+#[test]
+fn a_tuple_future_shows_whether_it_has_finished() {
+    let mut both = (ready(1), ready(2)).into_yielded();
+    assert_eq!(format!("{both:?}"), "TupleFuture { finished: false, .. }");
+    assert_eq!(poll_once(&mut both), Poll::Ready((1, 2)));
+    assert_eq!(format!("{both:?}"), "TupleFuture { finished: true, .. }");
+}
+
+/// Catches `Runner`'s `Debug` replaced by an empty output, and each state named wrongly.
+#[test]
+fn a_runner_shows_its_state() {
+    let mut suspended = Runner::start(async {
+        IntoYielded::into_yielded(moment).await;
+        1
+    });
+    assert_eq!(format!("{suspended:?}"), r#"Runner { state: "Suspended" }"#);
+    assert_eq!(poll_once(&mut suspended), Poll::Ready(1));
+    assert_eq!(format!("{suspended:?}"), r#"Runner { state: "Done" }"#);
+
+    let mut finished = Runner::start(async { 2 });
+    assert_eq!(format!("{finished:?}"), r#"Runner { state: "Finished" }"#);
+    assert_eq!(poll_once(&mut finished), Poll::Ready(2));
+    assert_eq!(format!("{finished:?}"), r#"Runner { state: "Done" }"#);
+
+    let panicked = Runner::start(async { panic!("at the start") });
+    assert_eq!(format!("{panicked:?}"), r#"Runner { state: "Panicked" }"#);
+    drop(panicked);
+}
+
+/// Catches `Runner::is_terminated` replaced by `true` or by `false`.
+#[test]
+fn a_runner_is_terminated_only_once_it_has_handed_out_its_output() {
+    let mut suspended = Runner::start(async {
+        IntoYielded::into_yielded(moment).await;
+        1
+    });
+    assert!(!suspended.is_terminated());
+    assert_eq!(poll_once(&mut suspended), Poll::Ready(1));
+    assert!(suspended.is_terminated());
+
+    let mut finished = Runner::start(async { 2 });
+    assert!(!finished.is_terminated(), "finished, but not handed out");
+    assert_eq!(poll_once(&mut finished), Poll::Ready(2));
+    assert!(finished.is_terminated());
+
+    let waiting = Runner::start(pending::<()>());
+    assert!(!waiting.is_terminated());
+}
+
+/// Catches `Runner::is_finished` replaced by `true` or `false` for a panicked body.
+#[test]
+fn a_runner_that_panicked_at_its_start_counts_as_finished_and_raises_at_its_poll() {
+    let mut panicked = Runner::start(async { panic!("at the start") });
+    assert!(panicked.is_finished());
+    assert!(!panicked.is_terminated());
+    let message = panic_message_of(move || poll_once(&mut panicked));
+    assert_eq!(message, "at the start");
+}
