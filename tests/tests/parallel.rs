@@ -312,7 +312,11 @@ fn a_yielded_vec_can_be_spawned_on_tokio() {
         })
         .collect();
     let results = runtime
-        .block_on(async { tokio::spawn(multi(children)).await })
+        .block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on tokio",
+            async { tokio::spawn(multi(children)).await },
+        ))
         .expect("the task finished");
     assert_eq!(results, [0, 1, 2, 3]);
     assert_eq!(counter.dropped(), 4);
@@ -397,7 +401,11 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
         }
     });
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let results = runtime.block_on(multi(receivers));
+    let results = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        multi(receivers),
+    ));
     waker_thread.join().unwrap();
     let results: Vec<usize> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(results, (0..n).map(|i| i * 2).collect::<Vec<_>>());
