@@ -9,9 +9,9 @@
 # It mutates a copy of the committed tree (target/mutants/tree, made afresh from HEAD each run,
 # with its own target dir kept between runs so rebuilds are incremental), one file per
 # cargo-mutants run, one mutant at a time (--in-place allows no more), 60 s of tests per mutant.
-# The tests are the integration tests of coroutine-tests that exercise these files (not the
-# nightly, lint and form ones); doc tests are left out to keep a run within a session (about an
-# hour for the four files on 2 cores).
+# The tests are the integration tests of coroutine-tests that exercise each file (`tests_of`
+# below); doc tests are left out to keep a run within a session (under an hour for the four
+# files on 2 shared cores).
 # No baseline run: cargo-mutants 27.1 runs its baseline on the mutated package's own tests only
 # (it has none), ignoring --test-package; run the tests yourself first.
 # Results: target/mutants/out/<file>/mutants.out/{caught,missed,timeout,unviable}.txt.
@@ -22,15 +22,23 @@ tree=$work/tree
 mkdir -p "$work/out"
 rm -rf "$tree" && mkdir -p "$tree"
 git -C "$root" archive "${MUTANTS_REV:-HEAD}" | tar -x -C "$tree"
-tests=()
-for test in core parallel toolkit callbacks executors thread_pool io_loop handshakes soak mutants; do
-  [ -f "$tree/tests/tests/$test.rs" ] && tests+=(--cargo-test-arg=--test --cargo-test-arg="$test")
-done
+# The test binaries that exercise each file; passed to the build as well as to the test run
+# (a --cargo-test-arg would reach only the run, and every mutant would build every binary).
+declare -A tests_of=(
+  [tuple]="parallel handshakes mutants"
+  [join]="parallel toolkit handshakes soak mutants"
+  [runner]="core executors forms mutants"
+  [moment]="core parallel toolkit"
+)
 iterate=()
 [ "${MUTANTS_ITERATE:-0}" = 1 ] && iterate=(--iterate)
 for file in "${@:-tuple join runner moment}"; do
   for name in $file; do
     echo "== mutants: coroutine-runtime/src/$name.rs"
+    tests=()
+    for test in ${tests_of[$name]:-core parallel toolkit handshakes}; do
+      [ -f "$tree/tests/tests/$test.rs" ] && tests+=(--cargo-arg=--test --cargo-arg="$test")
+    done
     (cd "$tree" && CARGO_TARGET_DIR=$work/target cargo mutants --in-place --no-shuffle \
       --baseline skip --timeout 60 --build-timeout 600 "${iterate[@]}" \
       --file "coroutine-runtime/src/$name.rs" --test-package coroutine-tests "${tests[@]}" \

@@ -4,7 +4,8 @@
 
 use coroutine_runtime::*;
 use coroutine_tests::{panic_message_of, poll_once};
-use futures::future::FusedFuture;
+use futures::FutureExt;
+use futures::future::{FusedFuture, LocalBoxFuture};
 use std::future::{pending, ready};
 use std::task::Poll;
 
@@ -66,4 +67,40 @@ fn a_runner_that_panicked_at_its_start_counts_as_finished_and_raises_at_its_poll
     assert!(!panicked.is_terminated());
     let message = panic_message_of(move || poll_once(&mut panicked));
     assert_eq!(message, "at the start");
+}
+
+/// Three children, the middle one never finishing.
+fn one_stuck() -> Vec<LocalBoxFuture<'static, Result<u8, ()>>> {
+    vec![
+        ready(Ok(1)).boxed_local(),
+        pending().boxed_local(),
+        ready(Ok(3)).boxed_local(),
+    ]
+}
+
+/// Catches the join's `len` and `pending` replaced by 0 or 1, as `multi` and `try_multi` show
+/// them.
+#[test]
+fn multi_and_try_multi_show_how_many_children_are_still_running() {
+    let mut waiting = multi(one_stuck());
+    assert_eq!(
+        format!("{waiting:?}"),
+        "Multi { children: 3, pending: 3, .. }"
+    );
+    assert!(poll_once(&mut waiting).is_pending());
+    assert_eq!(
+        format!("{waiting:?}"),
+        "Multi { children: 3, pending: 1, .. }"
+    );
+
+    let mut trying = try_multi(one_stuck());
+    assert_eq!(
+        format!("{trying:?}"),
+        "TryMulti { children: 3, pending: 3, .. }"
+    );
+    assert!(poll_once(&mut trying).is_pending());
+    assert_eq!(
+        format!("{trying:?}"),
+        "TryMulti { children: 3, pending: 1, .. }"
+    );
 }
