@@ -139,7 +139,12 @@ impl<T> Future for Task<T> {
             .receiver
             .as_mut()
             .expect("`Task` polled after completion");
-        let result = std::task::ready!(Pin::new(receiver).poll(cx));
+        let poll = Pin::new(receiver).poll(cx);
+        #[cfg(feature = "introspect")]
+        if poll.is_pending() {
+            crate::introspect::waits_on(crate::introspect::WaitsOn::Callback);
+        }
+        let result = std::task::ready!(poll);
         self.receiver = None;
         Poll::Ready(result.map_err(|oneshot::Canceled| CallbackDropped(())))
     }

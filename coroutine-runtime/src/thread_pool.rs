@@ -367,7 +367,8 @@ impl<T> Future for Submitted<T> {
             .receiver
             .as_mut()
             .expect("`Submitted` polled after completion");
-        let Poll::Ready(result) = Pin::new(receiver).poll(cx) else {
+        let poll = Pin::new(receiver).poll(cx);
+        if poll.is_pending() {
             // The job is queued behind the one running on this thread, the pool's only worker.
             assert!(
                 self.sole_worker_of == 0 || WORKER_OF.get() != self.sole_worker_of,
@@ -375,8 +376,10 @@ impl<T> Future for Submitted<T> {
                  pool, which cannot start before it returns: a deadlock; give the pool more \
                  workers, or call the function directly"
             );
-            return Poll::Pending;
-        };
+            #[cfg(feature = "introspect")]
+            crate::introspect::waits_on(crate::introspect::WaitsOn::PoolJob);
+        }
+        let result = std::task::ready!(poll);
         self.receiver = None;
         match result {
             Ok(Ok(value)) => Poll::Ready(value),

@@ -410,3 +410,40 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
     let results: Vec<usize> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(results, (0..n).map(|i| i * 2).collect::<Vec<_>>());
 }
+
+/// Yields `children` (ready or pending at first) and gives the outputs.
+#[coroutine_runtime::coroutine]
+fn yield_vec_of<F: Future<Output = u64> + 'static>(children: Vec<F>) -> Vec<u64> {
+    yield_!(children)
+}
+
+#[test]
+fn a_yielded_vec_gives_a_vec_with_no_spare_capacity() {
+    for n in [1, 7, 100, 1000] {
+        let values = futures::executor::block_on(yield_vec_of((0..n).map(ready).collect()));
+        assert_eq!(values, (0..n).collect::<Vec<_>>());
+        assert_eq!(values.capacity(), values.len(), "{n} ready children");
+        let pending = (0..n).map(|i| later(1, i)).collect();
+        let values = futures::executor::block_on(yield_vec_of(pending));
+        assert_eq!(values.len(), usize::try_from(n).unwrap());
+        assert_eq!(values.capacity(), values.len(), "{n} pending children");
+        let fallible = try_multi((0..n).map(|i| ready(Ok::<_, ()>(i))).collect::<Vec<_>>());
+        let values = futures::executor::block_on(fallible).unwrap();
+        assert_eq!(values.capacity(), values.len(), "{n} children of try_multi");
+    }
+}
+
+#[test]
+fn a_yielded_hash_map_gives_a_map_sized_for_its_keys() {
+    let n = 1000;
+    let children: HashMap<u64, _> = (0..n).map(|i| (i, later(1, i * 2))).collect();
+    let map = futures::executor::block_on(multi(children));
+    assert_eq!(map.len(), 1000);
+    assert_eq!(map[&999], 1998);
+    // A map made for 1,000 keys has room for fewer than 2,000.
+    assert!(
+        map.capacity() >= 1000 && map.capacity() < 2000,
+        "{}",
+        map.capacity()
+    );
+}
