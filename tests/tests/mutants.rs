@@ -3,7 +3,7 @@
 //! (Each test names the mutant it catches; see TESTING.md.)
 
 use coroutine_runtime::*;
-use coroutine_tests::{panic_message_of, poll_once};
+use coroutine_tests::{DropCounter, Forever, panic_message_of, poll_once};
 use futures::FutureExt;
 use futures::future::{FusedFuture, LocalBoxFuture};
 use std::future::{pending, ready};
@@ -103,4 +103,25 @@ fn multi_and_try_multi_show_how_many_children_are_still_running() {
         format!("{trying:?}"),
         "TryMulti { children: 3, pending: 1, .. }"
     );
+}
+
+/// Catches the join's short circuit no longer dropping the other children (`Join::stop`
+/// replaced by `()`): they must go when `try_multi` fails, not when its future is dropped.
+#[test]
+fn try_multi_drops_the_other_children_as_it_fails_not_later() {
+    let drops = DropCounter::new();
+    let children: Vec<LocalBoxFuture<'static, Result<u8, &str>>> = vec![
+        Forever(drops.token()).map(|()| Ok(0)).boxed_local(),
+        ready(Err("failed")).boxed_local(),
+        Forever(drops.token()).map(|()| Ok(0)).boxed_local(),
+    ];
+    let mut trying = try_multi(children);
+    assert_eq!(poll_once(&mut trying), Poll::Ready(Err("failed")));
+    assert_eq!(
+        drops.dropped(),
+        2,
+        "the running children went with the failure"
+    );
+    drop(trying);
+    assert_eq!(drops.dropped(), 2);
 }
