@@ -18,7 +18,8 @@ fn a_tuple_future_shows_whether_it_has_finished() {
     assert_eq!(format!("{both:?}"), "TupleFuture { finished: true, .. }");
 }
 
-/// Catches `Runner`'s `Debug` replaced by an empty output, and each state named wrongly.
+/// Catches `Runner`'s `Debug` replaced by an empty output, each state named wrongly, and
+/// `Runner::is_finished` replaced by `true`.
 #[test]
 fn a_runner_shows_its_state() {
     let mut suspended = Runner::start(async {
@@ -26,6 +27,7 @@ fn a_runner_shows_its_state() {
         1
     });
     assert_eq!(format!("{suspended:?}"), r#"Runner { state: "Suspended" }"#);
+    assert!(!suspended.is_finished(), "suspended at its yield");
     assert_eq!(poll_once(&mut suspended), Poll::Ready(1));
     assert_eq!(format!("{suspended:?}"), r#"Runner { state: "Done" }"#);
 
