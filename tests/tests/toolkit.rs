@@ -359,16 +359,20 @@ fn moments_in_a_vec_suspend_once_together() {
 fn timers_work_in_a_spawned_tokio_task() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let result = runtime
-        .block_on(async {
-            tokio::spawn(with_timeout(
-                Duration::from_secs(5),
-                multi(vec![
-                    sleep(Duration::from_millis(30)),
-                    sleep(Duration::ZERO),
-                ]),
-            ))
-            .await
-        })
+        .block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on tokio",
+            async {
+                tokio::spawn(with_timeout(
+                    Duration::from_secs(5),
+                    multi(vec![
+                        sleep(Duration::from_millis(30)),
+                        sleep(Duration::ZERO),
+                    ]),
+                ))
+                .await
+            },
+        ))
         .expect("the task finished");
     assert_eq!(result, Ok(vec![(), ()]));
 }
