@@ -13,6 +13,8 @@
 mod args;
 mod expand;
 mod fallback;
+#[cfg(test)]
+mod fuzz;
 mod run_on_executor;
 mod valid;
 mod yields;
