@@ -13,7 +13,9 @@
 //!
 //! ```text
 //! Input:  let r = yield client.fetch(url);
-//! Output: let r = ::coroutine_runtime::__private::yielded(client.fetch(url)).await;
+//! Output: let r = ::coroutine_runtime::__yield_site!(client.fetch(url));
+//!         which expands to `::coroutine_runtime::__private::yielded(client.fetch(url)).await`
+//!         (with the runtime's `introspect` feature, to a wrapper that records the yield's site)
 //! ```
 //!
 //! [`YieldRewriter`] stops at closures, `async` blocks and nested items: a yield there would not
@@ -21,12 +23,11 @@
 //! its place, so that the code emitted beside the error type-checks as the fixed code will.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
-use quote::ToTokens;
-
-use crate::expand::respanned;
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
+
+use crate::expand::respanned;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Attribute, Expr, Macro, Path, Stmt, Token};
@@ -139,10 +140,11 @@ impl VisitMut for YieldRewriter<'_> {
                 };
                 self.visit_expr_mut(&mut value);
                 self.convert_tuple_elements(&mut value);
-                let krate = self.krate;
-                let span = value.span();
+                // All on the `yield` keyword, so that the runtime's `line!()` is the user's.
+                let span = y.yield_token.span;
+                let krate = respanned(self.krate.to_token_stream(), span);
                 *expr = syn::parse_quote_spanned! {span=>
-                    #krate::__private::yielded(#value).await
+                    #krate::__yield_site!(#value)
                 };
             }
             // A yield inside a closure would belong to the closure, which is not a coroutine.

@@ -220,6 +220,13 @@
 //! uses [`IoLoop`], a single-threaded event loop after Tornado's `IOLoop`; what it runs needs no
 //! `Send`.
 //!
+//! Underneath, the loop is a tokio current-thread runtime whose I/O and time drivers wait on the
+//! sockets and timers, and a tokio `LocalSet` that runs the loop's callbacks, timers and
+//! background coroutines in FIFO order, as Tornado's `IOLoop` wraps asyncio's event loop. So every
+//! future built on tokio (`tokio::net`, `tokio::time`, hyper, reqwest, axum, database drivers)
+//! works inside what the loop runs; a program that already runs tokio (`#[tokio::main]`) needs no
+//! `IoLoop` and `.await`s its coroutines directly.
+//!
 //! * [`IoLoop::current()`](IoLoop::current) is the loop running on this thread, or the thread's
 //!   default loop; [`run_sync(|| coroutine())`](IoLoop::run_sync) runs the loop until the
 //!   coroutine completes and returns its result (the guide's "How to call a coroutine" from plain
@@ -334,6 +341,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+#[cfg(feature = "introspect")]
+pub mod introspect;
 mod io_loop;
 mod join;
 mod moment;
@@ -531,7 +540,7 @@ macro_rules! yield_ {
     // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
     // and only adds the marker.
     (@__coroutine_yield $value:expr) => {
-        $crate::__private::yielded($value).await
+        $crate::__yield_site!($value)
     };
     // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
     // value of the right type so that the rest of the code type-checks as it will once fixed.
@@ -562,6 +571,40 @@ macro_rules! yield_ {
     };
 }
 
+/// Not public API: the code of one yield, `yielded(value).await`; with the `introspect` feature
+/// the yielded future is also wrapped to record the yield's site while it waits (see
+/// [`introspect`](crate::introspect)). Two definitions, so that the feature decides in this crate,
+/// not in the user's.
+#[cfg(not(feature = "introspect"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __yield_site {
+    ($value:expr) => {
+        $crate::__private::yielded($value).await
+    };
+}
+
+/// Not public API: see the other definition.
+#[cfg(feature = "introspect")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __yield_site {
+    ($value:expr) => {
+        $crate::__private::yielded_at($value, {
+            // Its type name is the coroutine fn's path plus `::{{closure}}::…`.
+            struct __CoroutineSite;
+            static SITE: $crate::__private::Site = $crate::__private::Site::new(
+                ::core::file!(),
+                ::core::line!(),
+                ::core::column!(),
+                ::core::any::type_name::<__CoroutineSite>,
+            );
+            &SITE
+        })
+        .await
+    };
+}
+
 /// Not public API: what the macros' expansions call.
 #[doc(hidden)]
 pub mod __private {
@@ -572,6 +615,9 @@ pub mod __private {
     pub fn yielded<K, Y: crate::Yieldable<K>>(value: Y) -> Y::Future {
         value.into_yielded()
     }
+
+    #[cfg(feature = "introspect")]
+    pub use crate::introspect::{Site, yielded_at};
 
     /// The value of `Return(v)` in a coroutine's `return` or tail position.
     #[inline]
