@@ -16,6 +16,8 @@ mod fallback;
 #[cfg(test)]
 mod fuzz;
 mod run_on_executor;
+#[cfg(test)]
+mod timing;
 mod valid;
 mod yields;
 
