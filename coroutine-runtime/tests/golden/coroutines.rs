@@ -16,7 +16,7 @@ fn handler(pool: ThreadPoolExecutor, job: std::sync::mpsc::Receiver<()>) -> u32 
         vec![query(), query()],
         pool.submit(move || job.recv().unwrap())
     ));
-    a.len() as u32
+    a.iter().sum::<u32>()
 }
 
 #[coroutine_runtime::coroutine]
