@@ -525,6 +525,55 @@ pub use yielded::{IntoYielded, Yieldable, kind};
 ///     yield_!(async { 1 });
 /// }
 /// ```
+#[cfg(not(feature = "introspect"))]
+#[macro_export]
+macro_rules! yield_ {
+    // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
+    // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
+    // and only adds the marker.
+    (@__coroutine_yield $value:expr) => {
+        $crate::__private::yielded($value).await
+    };
+    // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
+    // value of the right type so that the rest of the code type-checks as it will once fixed.
+    (@__coroutine_misplaced $value:expr) => {
+        $crate::__private::misplaced($value)
+    };
+    // A yield without a (parsable) value: reported by the macro.
+    (@__coroutine_malformed $($tokens:tt)*) => {
+        ()
+    };
+    ($($value:tt)*) => {
+        ::core::compile_error!(
+            "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
+             in an `async fn`, use `.await`"
+        )
+    };
+}
+
+/// Waits for a value inside a `#[coroutine]` fn: Tornado's `yield`.
+///
+/// `yield_!(value)` evaluates to the output of the yielded future (or of the collection of
+/// futures). The `#[coroutine]` attribute rewrites it; anywhere else it is a compile error. With
+/// the `introspect` feature (this definition), the yield also records where it waits, for
+/// [`introspect::snapshot`](crate::introspect::snapshot).
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn add() -> u32 {
+///     let a = yield_!(async { 1 });
+///     a + yield_!(std::future::ready(2))
+/// }
+///
+/// assert_eq!(futures::executor::block_on(add()), 3);
+/// ```
+// The same macro as without the feature but for the `@__coroutine_yield` arm; two definitions
+// so that, without the feature, a yield expands (and reports errors) exactly as it always has.
+#[cfg(feature = "introspect")]
 #[macro_export]
 macro_rules! yield_ {
     // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
