@@ -26,8 +26,10 @@
 //! # Writing a coroutine
 //!
 //! * The attribute is written with its path, `#[coroutine_runtime::coroutine]` (or through an
-//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` is
-//!   ambiguous with rustc's built-in `#[coroutine]` attribute, so no import can make it work.
+//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` names
+//!   rustc's built-in `#[coroutine]` attribute and does not compile, even after
+//!   `use coroutine_runtime::*;`; rustc's suggested `#[crate::coroutine]`, the path of a
+//!   crate-root import, works too.
 //! * `yield_!(value)` may stand anywhere an expression may in the coroutine's own body: in a
 //!   `let`, a `match` scrutinee, a `while` or `if` condition, a loop, nested in other expressions
 //!   or macros, followed by `?`. It may not stand in a closure, an `async` block or a nested fn
@@ -217,6 +219,13 @@
 //! Coroutines run on any executor (tokio, smol, `futures::executor`). A program that has none
 //! uses [`IoLoop`], a single-threaded event loop after Tornado's `IOLoop`; what it runs needs no
 //! `Send`.
+//!
+//! Underneath, the loop is a tokio current-thread runtime whose I/O and time drivers wait on the
+//! sockets and timers, and a tokio `LocalSet` that runs the loop's callbacks, timers and
+//! background coroutines in FIFO order, as Tornado's `IOLoop` wraps asyncio's event loop. So every
+//! future built on tokio (`tokio::net`, `tokio::time`, hyper, reqwest, axum, database drivers)
+//! works inside what the loop runs; a program that already runs tokio (`#[tokio::main]`) needs no
+//! `IoLoop` and `.await`s its coroutines directly.
 //!
 //! * [`IoLoop::current()`](IoLoop::current) is the loop running on this thread, or the thread's
 //!   default loop; [`run_sync(|| coroutine())`](IoLoop::run_sync) runs the loop until the
@@ -587,14 +596,26 @@ macro_rules! yield_ {
     (@__coroutine_misplaced $value:expr) => {
         $crate::__private::misplaced($value)
     };
+    // A yield in a constant (a `const` block, a generic argument): reported by the macro, and
+    // replaced by a `const fn` call of any type.
+    (@__coroutine_constant) => {
+        $crate::__private::constant()
+    };
+    // The same in an array length, which rustc evaluates even beside an error.
+    (@__coroutine_length) => {
+        0
+    };
     // A yield without a (parsable) value: reported by the macro.
     (@__coroutine_malformed $($tokens:tt)*) => {
         ()
     };
+    // Anywhere else. The user may have written a bare `#[coroutine]`, which is rustc's built-in
+    // attribute: this is the first error they read, so it says what to write instead.
     ($($value:tt)*) => {
         ::core::compile_error!(
             "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
-             in an `async fn`, use `.await`"
+             write `#[coroutine_runtime::coroutine]` on the enclosing fn (a bare `#[coroutine]` \
+             is rustc's own attribute), or use `.await` in an `async fn`"
         )
     };
 }
@@ -658,6 +679,26 @@ pub mod __private {
     pub fn misplaced<K, Y: crate::Yieldable<K>>(_value: Y) -> Y::Output {
         unreachable!("a misplaced yield is a compile error")
     }
+
+    /// Stands in for a misplaced yield in a constant beside the macro's error.
+    #[must_use]
+    pub const fn constant<T>() -> T {
+        panic!("a yield in a constant is a compile error")
+    }
+
+    /// The type of a fn pointer's output, which names `!` on stable Rust.
+    pub trait FnOutput {
+        /// The output type.
+        type Output;
+    }
+
+    impl<T> FnOutput for fn() -> T {
+        type Output = T;
+    }
+
+    /// `!`, the output of a coroutine declared `-> !`: stable Rust accepts `!` as a return type
+    /// but not as `Future<Output = !>`, so the macro names it this way.
+    pub type Never = <fn() -> ! as FnOutput>::Output;
 
     /// Never called: `if false { return declared::<T>(); }` at the top of a coroutine's body
     /// fixes the body's output type to the declared `T` before any user `return`, so a wrong

@@ -201,7 +201,12 @@ impl<Y: Yieldable<K>, K> Children<K> for Vec<Y> {
     }
 
     fn rebuild<T>((): (), values: impl Iterator<Item = T>) -> Vec<T> {
-        values.collect()
+        // Not `collect`: from the engine's own buffer, `collect` would reuse that buffer in
+        // place, and the result would keep its capacity (several times its length) for as long
+        // as the caller keeps it.
+        let mut vec = Vec::with_capacity(values.size_hint().0);
+        vec.extend(values);
+        vec
     }
 }
 

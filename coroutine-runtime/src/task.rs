@@ -184,10 +184,13 @@ impl CallbackDropped {
     ///
     /// # Examples
     ///
-    /// ```
-    /// use coroutine_runtime::CallbackDropped;
+    /// A task whose callback is dropped unused fails with exactly this value:
     ///
-    /// assert_eq!(CallbackDropped::new(), CallbackDropped::default());
+    /// ```
+    /// use coroutine_runtime::{CallbackDropped, Task};
+    ///
+    /// let dropped = Task::<u8>::new(drop);
+    /// assert_eq!(futures::executor::block_on(dropped), Err(CallbackDropped::new()));
     /// ```
     #[must_use]
     pub const fn new() -> Self {
