@@ -548,14 +548,26 @@ macro_rules! yield_ {
     (@__coroutine_misplaced $value:expr) => {
         $crate::__private::misplaced($value)
     };
+    // A yield in a constant (a `const` block, a generic argument): reported by the macro, and
+    // replaced by a `const fn` call of any type.
+    (@__coroutine_constant) => {
+        $crate::__private::constant()
+    };
+    // The same in an array length, which rustc evaluates even beside an error.
+    (@__coroutine_length) => {
+        0
+    };
     // A yield without a (parsable) value: reported by the macro.
     (@__coroutine_malformed $($tokens:tt)*) => {
         ()
     };
+    // Anywhere else. The user may have written a bare `#[coroutine]`, which is rustc's built-in
+    // attribute: this is the first error they read, so it says what to write instead.
     ($($value:tt)*) => {
         ::core::compile_error!(
             "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
-             in an `async fn`, use `.await`"
+             write `#[coroutine_runtime::coroutine]` on the enclosing fn (a bare `#[coroutine]` \
+             is rustc's own attribute), or use `.await` in an `async fn`"
         )
     };
 }
