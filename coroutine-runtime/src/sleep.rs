@@ -83,6 +83,8 @@ impl Future for Sleep {
     }
 }
 
+// The deadline kept for `introspect` is not shown.
+#[cfg_attr(feature = "introspect", allow(clippy::missing_fields_in_debug))]
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.inner {
