@@ -488,7 +488,7 @@ fn joins_one_after_another_on_a_thread_reuse_the_wakers_and_poll_only_woken_chil
             // next ones reuse them, and give them at once.
             let expected = if round == 0 { 600 } else { 300 };
             assert_eq!(total_polls(&handles), expected, "round {round}");
-            for (k, i) in shuffled(300).into_iter().enumerate() {
+            for (k, i) in Rng::new(0).shuffled(300).into_iter().enumerate() {
                 handles[i].0.store(true, Ordering::SeqCst);
                 handles[i].2.lock().unwrap().take().unwrap().wake();
                 let poll = poll_once(&mut waiting);
