@@ -27,7 +27,10 @@ fn with_disabled_pattern(#[cfg(any())] (a, b): (u32, u32), request: u32) -> u32 
 }
 
 #[coroutine_runtime::coroutine]
-fn with_enabled_arguments(#[cfg(all())] extra: u32, #[cfg(all())] (a, b): (u32, u32)) -> u32 {
+fn with_enabled_arguments(
+    #[cfg(not(any()))] extra: u32,
+    #[cfg(not(any()))] (a, b): (u32, u32),
+) -> u32 {
     yield_!(moment);
     extra + a + b
 }

@@ -447,3 +447,86 @@ fn a_yielded_hash_map_gives_a_map_sized_for_its_keys() {
         map.capacity()
     );
 }
+
+/// The handles of a [`Gate`]: its flag, its poll count and its last waker.
+type GateHandle = (
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<AtomicUsize>,
+    Arc<std::sync::Mutex<Option<Waker>>>,
+);
+
+/// `n` closed gates and their handles.
+fn closed_gates(n: usize) -> (Vec<Gate>, Vec<GateHandle>) {
+    (0..n)
+        .map(|_| {
+            let gate = Gate {
+                open: Arc::default(),
+                polls: Arc::default(),
+                waker: Arc::default(),
+            };
+            let handle = (gate.open.clone(), gate.polls.clone(), gate.waker.clone());
+            (gate, handle)
+        })
+        .unzip()
+}
+
+/// The polls of every gate, added up.
+fn total_polls(handles: &[GateHandle]) -> usize {
+    handles.iter().map(|h| h.1.load(Ordering::SeqCst)).sum()
+}
+
+#[test]
+fn joins_one_after_another_on_a_thread_reuse_the_wakers_and_poll_only_woken_children() {
+    std::thread::spawn(|| {
+        for round in 0..3 {
+            let (gates, handles) = closed_gates(300);
+            let mut waiting = multi(gates);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            assert_eq!(total_polls(&handles), 300);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            // The thread's first join gives the children their wakers in a second pass; the
+            // next ones reuse them, and give them at once.
+            let expected = if round == 0 { 600 } else { 300 };
+            assert_eq!(total_polls(&handles), expected, "round {round}");
+            for (k, i) in Rng::new(0).shuffled(300).into_iter().enumerate() {
+                handles[i].0.store(true, Ordering::SeqCst);
+                handles[i].2.lock().unwrap().take().unwrap().wake();
+                let poll = poll_once(&mut waiting);
+                assert_eq!(poll.is_ready(), k == 299);
+                assert_eq!(total_polls(&handles), expected + k + 1, "round {round}");
+            }
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn a_waker_kept_after_its_join_has_finished_does_not_reach_the_next_join() {
+    std::thread::spawn(|| {
+        let (gates, old) = closed_gates(100);
+        let mut waiting = multi(gates);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        // Opened and woken, but every waker stays where the gate put it.
+        for handle in &old {
+            handle.0.store(true, Ordering::SeqCst);
+            handle.2.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        }
+        assert!(poll_once(&mut waiting).is_ready());
+        drop(waiting);
+        let (gates, handles) = closed_gates(100);
+        let mut waiting = multi(gates);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        // The old wakers were still held: the new join made its own, in a second pass.
+        assert_eq!(total_polls(&handles), 200);
+        for handle in &old {
+            handle.2.lock().unwrap().take().unwrap().wake();
+        }
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(total_polls(&handles), 200);
+    })
+    .join()
+    .unwrap();
+}
