@@ -214,10 +214,16 @@ impl Shared {
         }
     }
 
-    /// Clears every mark, and lets the parent's waker go.
-    fn clear(&self) {
-        for word in &self.words {
-            word.store(0, Ordering::Relaxed);
+    /// Clears the marks of the first `used` children (no other child can have been marked), and
+    /// lets the parent's waker go.
+    fn clear(&self, used: usize) {
+        let mut width = used;
+        for level in 0..self.levels.len() - 1 {
+            width = width.div_ceil(64);
+            let start = self.levels[level];
+            for word in &self.words[start..start + width] {
+                word.store(0, Ordering::Relaxed);
+            }
         }
         drop(self.parent.take());
     }
@@ -377,7 +383,7 @@ impl WakerSet {
         if shared_by_others || self.wakers.len() > SPARE_LIMIT {
             return;
         }
-        self.shared.clear();
+        self.shared.clear(used);
         let _ = SPARE.try_with(|spare| {
             let mut spare = spare.borrow_mut();
             if spare
