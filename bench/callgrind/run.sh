@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Instructions per operation of W1, W1s, W2 and W5, ours beside the baseline, counted by
 # callgrind: the same figures on every run, however loaded the machine is.
-# Usage: bash bench/callgrind/run.sh (needs valgrind).
+# Usage: bash bench/callgrind/run.sh (needs valgrind); FEATURES=introspect counts with the
+# runtime's `introspect` feature on (its own build directory).
 set -euo pipefail
 cd "$(dirname "$0")"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/../../target}/callgrind
-cargo build --quiet --release
+FEATURES=${FEATURES:-}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/../../target}/callgrind${FEATURES:+-$FEATURES}
+cargo build --quiet --release ${FEATURES:+--features "$FEATURES"}
 binary=$CARGO_TARGET_DIR/release/coroutine-callgrind
 
 # Prints the instructions callgrind counts for `binary $1 $2`.
