@@ -185,12 +185,17 @@ impl<F, T> Store<F, T> {
     }
 }
 
+/// The most levels a ready set can have: 64^11 is more than any number of children.
+const MAX_DEPTH: usize = 11;
+
 /// The ready set shared by a [`Join`] and its children's wakers; see the module docs.
 struct Shared {
     /// Every level of the bitset, the children's bits first, the single top word last.
     words: Box<[AtomicU64]>,
     /// Where each level starts in `words`; `levels[depth]` is `words.len()`.
-    levels: Vec<usize>,
+    levels: [usize; MAX_DEPTH + 1],
+    /// How many levels there are.
+    depth: usize,
     /// The parent's waker.
     parent: AtomicWaker,
 }
@@ -198,26 +203,35 @@ struct Shared {
 impl Shared {
     /// A ready set for `len` children, all clear.
     fn new(len: usize) -> Self {
-        let mut levels = vec![0];
+        let mut levels = [0; MAX_DEPTH + 1];
+        let mut depth = 1;
         let mut width = len.div_ceil(64).max(1);
         let mut total = width;
         while width > 1 {
-            levels.push(total);
+            levels[depth] = total;
+            depth += 1;
             width = width.div_ceil(64);
             total += width;
         }
-        levels.push(total);
+        levels[depth] = total;
         Shared {
             words: (0..total).map(|_| AtomicU64::new(0)).collect(),
             levels,
+            depth,
             parent: AtomicWaker::new(),
         }
     }
 
-    /// Clears every mark, and lets the parent's waker go.
-    fn clear(&self) {
-        for word in &self.words {
-            word.store(0, Ordering::Relaxed);
+    /// Clears the marks of the first `used` children (no other child can have been marked), and
+    /// lets the parent's waker go.
+    fn clear(&self, used: usize) {
+        let mut width = used;
+        for level in 0..self.depth {
+            width = width.div_ceil(64);
+            let start = self.levels[level];
+            for word in &self.words[start..start + width] {
+                word.store(0, Ordering::Relaxed);
+            }
         }
         drop(self.parent.take());
     }
@@ -225,7 +239,7 @@ impl Shared {
     /// Marks child `index` as woken, and wakes the parent if nothing else was.
     fn mark(&self, index: usize) {
         let mut position = index;
-        for level in 0..self.levels.len() - 1 {
+        for level in 0..self.depth {
             let word = &self.words[self.levels[level] + position / 64];
             // Release: the parent that takes this bit sees what the child did before its wake.
             if word.fetch_or(1 << (position % 64), Ordering::AcqRel) != 0 {
@@ -241,7 +255,7 @@ impl Shared {
     /// Takes the marked children and hands their indices to `each`, in increasing order; stops
     /// at the first `Break`.
     fn drain<B>(&self, each: &mut impl FnMut(usize) -> ControlFlow<B>) -> ControlFlow<B> {
-        match self.levels.len() - 2 {
+        match self.depth - 1 {
             0 => self.drain_leaves(0, each),
             top => self.drain_word(top, 0, each),
         }
@@ -377,7 +391,7 @@ impl WakerSet {
         if shared_by_others || self.wakers.len() > SPARE_LIMIT {
             return;
         }
-        self.shared.clear();
+        self.shared.clear(used);
         let _ = SPARE.try_with(|spare| {
             let mut spare = spare.borrow_mut();
             if spare

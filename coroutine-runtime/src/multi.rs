@@ -136,7 +136,7 @@ pub struct Multi<C: Children<K>, K> {
     _kind: PhantomData<fn() -> (C, K)>,
 }
 
-// The elements are boxed and the rest is never pinned in place.
+// The elements live in heap chunks of the join, pinned there; the rest is never pinned in place.
 impl<C: Children<K>, K> Unpin for Multi<C, K> {}
 
 impl<C: Children<K>, K> Future for Multi<C, K> {

@@ -86,7 +86,7 @@ where
     _kind: PhantomData<fn() -> (C, K)>,
 }
 
-// The children are boxed and the rest is never pinned in place.
+// The children live in heap chunks of the join, pinned there; the rest is never pinned in place.
 impl<C, K> Unpin for TryMulti<C, K>
 where
     C: Children<K>,

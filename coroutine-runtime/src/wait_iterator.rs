@@ -256,7 +256,7 @@ impl<F: Future, Key> WaitIterator<F, Key> {
     }
 }
 
-// The futures are boxed and the rest is never pinned in place.
+// The futures live in heap chunks of the join, pinned there; the rest is never pinned in place.
 impl<F: Future, Key> Unpin for WaitIterator<F, Key> {}
 
 impl<F: Future, Key> Stream for WaitIterator<F, Key> {

@@ -530,3 +530,39 @@ fn a_waker_kept_after_its_join_has_finished_does_not_reach_the_next_join() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn joins_of_different_sizes_one_after_another_on_a_thread_each_get_their_own_outputs() {
+    std::thread::spawn(|| {
+        for n in [300, 3, 100, 5_000, 1, 300] {
+            let (gates, handles) = closed_gates(n);
+            let mut waiting = multi(
+                gates
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, gate)| async move {
+                        gate.await;
+                        i * 3
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            let polls_before = total_polls(&handles);
+            let mut result = None;
+            for (k, i) in Rng::new(0).shuffled(n).into_iter().enumerate() {
+                handles[i].0.store(true, Ordering::SeqCst);
+                handles[i].2.lock().unwrap().take().unwrap().wake();
+                if let Poll::Ready(values) = poll_once(&mut waiting) {
+                    assert_eq!(k, n - 1, "finished before the last wake");
+                    result = Some(values);
+                }
+            }
+            // Each wake polled its child once, and nothing else.
+            assert_eq!(total_polls(&handles), polls_before + n, "{n} children");
+            assert_eq!(result.unwrap(), (0..n).map(|i| i * 3).collect::<Vec<_>>());
+        }
+    })
+    .join()
+    .unwrap();
+}
