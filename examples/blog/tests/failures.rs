@@ -130,3 +130,40 @@ fn a_file_that_is_not_a_database_is_refused_at_start() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(error.to_string(), "database error: file is not a database");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_database_locked_by_another_writer_answers_503_then_recovers() {
+    let site = Site::start().await;
+    site.get("/").await.expect(StatusCode::OK);
+    // Another program takes the write lock and keeps it.
+    let other = rusqlite::Connection::open(&site.db_path).unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO events (kind, name) VALUES ('other', 'x')")
+        .unwrap();
+    let fields = [
+        ("title", "Waiting for the lock"),
+        ("category", "Locks"),
+        ("body", "Kept."),
+    ];
+    let page = site
+        .post_form("/post", &fields)
+        .await
+        .expect(StatusCode::SERVICE_UNAVAILABLE);
+    page.assert_has(
+        "The blog&#x27;s database is busy with another writer, so the post was not stored.",
+    );
+    page.assert_has("value=\"Waiting for the lock\"");
+    // Readers are not blocked by a writer (write-ahead log): the pages are still served.
+    site.get("/post/previous-and-next")
+        .await
+        .expect(StatusCode::OK);
+
+    other.execute_batch("ROLLBACK").unwrap();
+    let page = site
+        .post_form("/post", &fields)
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    assert_eq!(page.location.as_deref(), Some("/post/waiting-for-the-lock"));
+    let page = site.get("/new").await.expect(StatusCode::OK);
+    assert!(page.sidebar().iter().any(|name| name == "Locks"));
+}

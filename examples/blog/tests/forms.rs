@@ -297,4 +297,22 @@ common::on_both_backends! {
             SAMPLE_POSTS.len() + 1
         );
     }
+
+    async fn nul_characters_are_refused_and_nothing_is_stored(site) {
+        for field in ["title", "category", "body"] {
+            let value = format!("before\0after {field}");
+            let fields = form(&[(field, value.as_str())]);
+            let page = site.post_form("/post", &fields).await;
+            let page = page.expect(StatusCode::BAD_REQUEST);
+            page.assert_has(&format!(
+                "<p class=\"error\" id=\"{field}-error\">the {field} contains a NUL character; \
+                 remove it</p>"
+            ));
+        }
+        site.get("/post/tornado-on-rust")
+            .await
+            .expect(StatusCode::NOT_FOUND);
+        let page = site.get("/").await.expect(StatusCode::OK);
+        assert_eq!(page.body.matches("href=\"/post/").count(), SAMPLE_POSTS.len());
+    }
 }

@@ -260,6 +260,11 @@ where
 }
 
 impl Http {
+    /// Another client for the same server, to move into a task.
+    pub(crate) fn http_clone(&self) -> Http {
+        Http::new(self.addr)
+    }
+
     /// A client for the server at `addr`.
     pub(crate) fn new(addr: SocketAddr) -> Http {
         Http {
@@ -452,3 +457,63 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// A PostgreSQL cluster of the test's own (`scripts/pg-cluster.sh`), to stop and start
+/// mid-run; stopped and deleted when dropped.
+pub(crate) struct Cluster {
+    /// Its folder.
+    dir: PathBuf,
+    /// Its port on 127.0.0.1.
+    pub(crate) port: u16,
+}
+
+impl Cluster {
+    /// Creates and starts a cluster on a free port. Needs what `BLOG_TEST_POSTGRES` needs.
+    pub(crate) fn start() -> Cluster {
+        let _ = postgres_server();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("blog-cluster-{}-{port}", std::process::id()));
+        let cluster = Cluster { dir, port };
+        cluster.run("start");
+        cluster
+    }
+
+    /// The address of its `postgres` database.
+    pub(crate) fn address(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server (fast shutdown: the connections are cut).
+    pub(crate) fn stop(&self) {
+        self.run("stop");
+    }
+
+    /// Starts the server again.
+    pub(crate) fn restart(&self) {
+        self.run("start");
+    }
+
+    /// Runs `pg-cluster.sh command`.
+    fn run(&self, command: &str) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster.sh");
+        let port = self.port.to_string();
+        let status = Command::new("bash")
+            .arg(script)
+            .arg(command)
+            .arg(&self.dir)
+            .arg(&port)
+            .status()
+            .expect("bash runs");
+        assert!(status.success(), "pg-cluster.sh {command} failed");
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.run("stop");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
