@@ -42,7 +42,11 @@ pub fn sleep(duration: Duration) -> Sleep {
     } else {
         Inner::Delay(Delay::new(duration))
     };
-    Sleep { inner }
+    Sleep {
+        inner,
+        #[cfg(feature = "introspect")]
+        deadline: crate::introspect::deadline(duration),
+    }
 }
 
 /// Future for [`sleep`].
@@ -50,6 +54,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub struct Sleep {
     /// What it waits on.
     inner: Inner,
+    /// When it ends, for `introspect`.
+    #[cfg(feature = "introspect")]
+    deadline: u64,
 }
 
 /// What a [`Sleep`] waits on.
@@ -64,10 +71,15 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut self.inner {
+        let poll = match &mut self.inner {
             Inner::Moment(once) => Pin::new(once).poll(cx),
             Inner::Delay(delay) => Pin::new(delay).poll(cx),
+        };
+        #[cfg(feature = "introspect")]
+        if poll.is_pending() {
+            crate::introspect::waits_on(crate::introspect::WaitsOn::Sleep(self.deadline));
         }
+        poll
     }
 }
 

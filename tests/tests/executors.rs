@@ -2,7 +2,7 @@
 //! smol and `futures::executor`, with no `IoLoop` involved except in its own test.
 
 use coroutine_runtime::*;
-use coroutine_tests::{assert_send, panic_message_of};
+use coroutine_tests::{assert_send, block_on, panic_message_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
@@ -152,7 +152,7 @@ fn on_smol_executors() {
 #[test]
 fn on_futures_executor() {
     assert_eq!(
-        futures::executor::block_on(workload(service())),
+        block_on("`workload(service())`", workload(service())),
         Ok(EXPECTED)
     );
 

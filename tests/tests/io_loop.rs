@@ -6,7 +6,8 @@ use coroutine_tests::{DropCounter, DropToken, Forever, after, panic_message, pan
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -225,8 +226,14 @@ fn a_panicking_background_coroutine_is_reported_and_the_loop_runs_on() {
 #[test]
 fn without_a_handler_a_background_panic_goes_to_stderr_and_the_loop_runs_on() {
     let io_loop = IoLoop::new();
-    io_loop.add_callback(|| panic!("reported on stderr"));
+    let ran = Rc::new(Cell::new(false));
+    let flag = ran.clone();
+    io_loop.add_callback(move || {
+        flag.set(true);
+        panic!("reported on stderr");
+    });
     assert_eq!(io_loop.run_sync(|| divide(10, 5)), 2);
+    assert!(ran.get(), "the panicking callback never ran");
 }
 
 #[test]
@@ -351,8 +358,15 @@ fn a_wake_from_another_thread_unparks_the_idle_loop() {
         thread::sleep(Duration::from_millis(20));
         sender.send("from another thread").unwrap();
     });
+    let started = Instant::now();
     let value = io_loop.run_sync_timeout(Duration::from_secs(10), || receiver);
     assert_eq!(value, Ok(Ok("from another thread")));
+    // A liveness bound, not a speed goal: a lost wake-up would sleep until the 10 s deadline.
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "the wake-up took {waited:?}"
+    );
     helper.join().unwrap();
 }
 
@@ -411,23 +425,64 @@ fn the_handle_is_send_and_sync_and_the_loop_runs_non_send_work() {
     // The loop itself stays on its thread (`IoLoop` holds `Rc`s); what crosses is the handle.
     let io_loop = IoLoop::new();
     let handle = io_loop.handle();
+    // Non-`Send` work: a coroutine holding an `Rc` across its yields, on the loop's thread.
+    let steps = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&steps);
+    io_loop.spawn_callback(move || async move {
+        for _ in 0..3 {
+            yield_now().await;
+            counter.set(counter.get() + 1);
+        }
+    });
     let joined = thread::spawn(move || {
-        handle.add_callback(|| IoLoop::current().stop());
+        // Sent from another thread; made on the loop's thread, where it may hold an `Rc`.
+        handle.spawn_callback(|| async {
+            let local = Rc::new(Cell::new(0));
+            for _ in 0..5 {
+                yield_now().await;
+                local.set(local.get() + 1);
+            }
+            assert_eq!(local.get(), 5);
+            IoLoop::current().stop();
+        });
     });
     io_loop.start();
     joined.join().unwrap();
+    assert_eq!(
+        steps.get(),
+        3,
+        "the loop did not run the non-`Send` coroutine"
+    );
 }
 
 #[test]
 fn the_handle_stops_the_loop_from_another_thread() {
     let io_loop = IoLoop::new();
     let handle = io_loop.handle();
-    let stopper = thread::spawn(move || {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stopped);
+    let started = Instant::now();
+    let other_thread = thread::spawn(move || {
         thread::sleep(Duration::from_millis(10));
+        flag.store(true, Ordering::SeqCst);
         handle.stop();
     });
     io_loop.start();
-    stopper.join().unwrap();
+    // `start` returned because of the other thread's `stop`, not before it, and promptly (a
+    // liveness bound: a lost wake-up would never return).
+    assert!(stopped.load(Ordering::SeqCst), "start returned before stop");
+    assert!(started.elapsed() >= Duration::from_millis(10));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    other_thread.join().unwrap();
+    // The stop was consumed: the loop runs again until the next one.
+    let ran = Rc::new(Cell::new(false));
+    let flag = ran.clone();
+    io_loop.add_callback(move || {
+        flag.set(true);
+        IoLoop::current().stop();
+    });
+    io_loop.start();
+    assert!(ran.get());
 }
 
 #[test]
@@ -598,4 +653,216 @@ fn a_periodic_callback_with_a_period_too_long_to_represent_never_fires() {
     });
     assert!(periodic.is_running());
     assert_eq!(calls.get(), 0);
+}
+
+// ---- Tokio underneath ---------------------------------------------------------------------------
+
+#[test]
+fn tokio_timers_tasks_and_local_tasks_work_inside_run_sync() {
+    #[coroutine_runtime::coroutine]
+    fn mixed() -> (u32, u32) {
+        let started = tokio::time::Instant::now();
+        yield_!(tokio::time::sleep(Duration::from_millis(10)));
+        assert!(started.elapsed() >= Duration::from_millis(10));
+        let sent = yield_!(tokio::spawn(async { 40 })).expect("tokio::spawn");
+        let shared = Rc::new(Cell::new(2)); // not `Send`: a local task
+        let local = tokio::task::spawn_local(async move { shared.get() });
+        (sent, yield_!(local).expect("spawn_local"))
+    }
+    assert_eq!(IoLoop::new().run_sync(mixed), (40, 2));
+}
+
+#[test]
+fn a_tokio_tcp_listener_and_client_talk_over_loopback_inside_run_sync() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Answers each line-less message with its upper case, on one connection.
+    #[coroutine_runtime::coroutine]
+    fn serve_once(listener: tokio::net::TcpListener) {
+        let (mut socket, _) = yield_!(listener.accept()).expect("accept");
+        let mut buffer = vec![0; 64];
+        let read = yield_!(socket.read(&mut buffer)).expect("read");
+        let answer = buffer[..read].to_ascii_uppercase();
+        yield_!(socket.write_all(&answer)).expect("write");
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn client() -> String {
+        let listener = yield_!(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let address = listener.local_addr().expect("address");
+        IoLoop::current().spawn_callback(move || serve_once(listener));
+        let mut stream = yield_!(tokio::net::TcpStream::connect(address)).expect("connect");
+        yield_!(stream.write_all(b"over loopback")).expect("write");
+        let mut answer = String::new();
+        yield_!(stream.read_to_string(&mut answer)).expect("read");
+        answer
+    }
+
+    let io_loop = IoLoop::new();
+    let answer = io_loop.run_sync_timeout(Duration::from_secs(10), client);
+    assert_eq!(answer.as_deref(), Ok("OVER LOOPBACK"));
+}
+
+#[test]
+fn an_axum_server_and_a_hyper_client_run_on_the_loop() {
+    use axum::body::Bytes;
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    async fn slow_hello() -> &'static str {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        "hello from axum"
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn fetch(url: String) -> String {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let uri = url.parse().expect("a valid URL");
+        let response = yield_!(client.get(uri)).expect("the request");
+        assert!(response.status().is_success());
+        let body = yield_!(response.into_body().collect()).expect("the body");
+        String::from_utf8(body.to_bytes().to_vec()).expect("UTF-8")
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn main() -> (Vec<String>, Duration) {
+        let listener = yield_!(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("address"));
+        let app = axum::Router::new().route("/", axum::routing::get(slow_hello));
+        IoLoop::current().spawn_callback(move || async move {
+            axum::serve(listener, app).await.expect("the server");
+        });
+        let started = Instant::now();
+        let bodies = yield_!((0..5).map(|_| fetch(url.clone())).collect::<Vec<_>>());
+        (bodies, started.elapsed())
+    }
+
+    let io_loop = IoLoop::new();
+    let (bodies, elapsed) = io_loop
+        .run_sync_timeout(Duration::from_secs(20), main)
+        .expect("in time");
+    assert_eq!(bodies, vec!["hello from axum"; 5]);
+    // Five 100 ms answers took less than two of them in a row: the server's handlers and the
+    // client's requests overlapped on one thread.
+    assert!(elapsed < Duration::from_millis(200), "{elapsed:?}");
+    io_loop.close();
+}
+
+#[test]
+fn inside_a_users_tokio_runtime_the_loop_refuses_to_run_with_a_clear_message() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let message = panic_message_of(IoLoop::current);
+        assert!(message.contains("inside a tokio runtime"), "{message}");
+        let io_loop = IoLoop::new();
+        let message = panic_message_of(|| io_loop.run_sync(|| async {}));
+        assert!(message.contains("tokio runtimes do not nest"), "{message}");
+        let message = panic_message_of(|| io_loop.start());
+        assert!(message.contains("tokio runtimes do not nest"), "{message}");
+        // The coroutines themselves are futures: `.await` them.
+        assert_eq!(divide(8, 2).await, 4);
+    });
+    // On a multi-thread runtime, the same, from a task on a worker thread.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let message = runtime
+        .block_on(async {
+            tokio::spawn(async { panic_message_of(|| IoLoop::new().run_sync(|| async {})) }).await
+        })
+        .unwrap();
+    assert!(message.contains("tokio runtimes do not nest"), "{message}");
+    // Outside the runtime, the loop runs as usual.
+    assert_eq!(IoLoop::new().run_sync(|| divide(8, 2)), 4);
+}
+
+#[test]
+fn one_loop_cannot_run_inside_another() {
+    let outer = IoLoop::new();
+    let message = outer.run_sync(|| async {
+        let inner = IoLoop::new();
+        panic_message_of(|| inner.run_sync(|| async {}))
+    });
+    assert!(message.contains("inside another `IoLoop`"), "{message}");
+}
+
+// ---- Reference cycles (issue 14, item 7) --------------------------------------------------------
+
+#[test]
+fn dropping_the_last_handle_frees_pending_timers_tasks_and_callbacks() {
+    let drops = DropCounter::new();
+    let io_loop = IoLoop::new();
+    // The leak-free forms: callbacks that need the loop ask for `IoLoop::current()`.
+    let token = drops.token();
+    io_loop.call_later(Duration::from_secs(3600), move || {
+        drop(token);
+        IoLoop::current().stop();
+    });
+    let token = drops.token();
+    io_loop.spawn_callback(move || async move {
+        let _token = token;
+        IoLoop::current().call_later(Duration::from_secs(3600), || {});
+        std::future::pending::<()>().await;
+    });
+    let token = drops.token();
+    io_loop.add_callback(move || drop(token));
+    let token = drops.token();
+    io_loop.add_callback(move || {
+        let _token = token;
+        IoLoop::current().add_callback(|| {});
+    });
+    io_loop.run_sync(|| async {}); // the background coroutine is now pending, with its timer
+    assert_eq!(drops.dropped(), 2, "the two callbacks ran");
+    drop(io_loop);
+    assert_eq!(
+        drops.dropped(),
+        4,
+        "the timer's and the coroutine's captures were freed"
+    );
+}
+
+#[test]
+fn closing_the_loop_breaks_a_cycle_through_a_captured_clone() {
+    let drops = DropCounter::new();
+    let io_loop = IoLoop::new();
+    let token = drops.token();
+    let stopper = io_loop.clone(); // the docs' old watchdog: a cycle while the timer is pending
+    io_loop.call_later(Duration::from_secs(3600), move || {
+        drop(token);
+        stopper.stop();
+    });
+    let token = drops.token();
+    let captured = io_loop.clone();
+    io_loop.spawn_callback(move || async move {
+        let _token = token;
+        let _loop = captured;
+        std::future::pending::<()>().await;
+    });
+    io_loop.run_sync(|| async {});
+    assert_eq!(drops.dropped(), 0);
+    io_loop.close();
+    assert_eq!(
+        drops.dropped(),
+        2,
+        "close dropped the timer and the coroutine"
+    );
+    drop(io_loop);
+}
+
+#[test]
+fn a_timer_still_fires_after_its_loop_handle_was_cloned_and_dropped() {
+    let io_loop = IoLoop::new();
+    let fired = Rc::new(Cell::new(false));
+    let flag = fired.clone();
+    io_loop
+        .clone()
+        .call_later(Duration::from_millis(5), move || flag.set(true));
+    io_loop.run_sync(|| tokio::time::sleep(Duration::from_millis(20)));
+    assert!(fired.get());
 }

@@ -2,7 +2,7 @@
 //! overlap, cancellation and cost, on futures' executor and on tokio.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, DropToken, Forever, later, on_both, poll_once};
+use coroutine_tests::{DropCounter, DropToken, Forever, InFlight, later, on_both, poll_once};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, ready};
@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 #[coroutine_runtime::coroutine]
 fn reverse_finishers() -> Vec<u64> {
@@ -24,19 +23,25 @@ fn yield_vec_keeps_input_order() {
 }
 
 #[coroutine_runtime::coroutine]
-fn ten_waits() -> Vec<usize> {
-    yield_!((0..10).map(|i| later(100, i)).collect::<Vec<_>>())
+fn ten_waits(in_flight: &InFlight) -> Vec<usize> {
+    // Lazy children: each starts its 100 ms wait when first polled, so a join that waited for
+    // them one after another would never have two in flight.
+    yield_!(
+        (0..10)
+            .map(|i| in_flight.track(async move { later(100, i).await }))
+            .collect::<Vec<_>>()
+    )
 }
 
 #[test]
 fn ten_100ms_waits_in_a_vec_overlap() {
     on_both(|| async {
-        let start = Instant::now();
-        assert_eq!(ten_waits().await, (0..10).collect::<Vec<_>>());
-        let elapsed = start.elapsed();
-        assert!(
-            elapsed < Duration::from_millis(500),
-            "ten 100 ms waits in parallel should take ~100 ms, took {elapsed:?}"
+        let in_flight = InFlight::default();
+        assert_eq!(ten_waits(&in_flight).await, (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            in_flight.most(),
+            10,
+            "all ten waits were in flight together"
         );
     });
 }
@@ -410,4 +415,41 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
     waker_thread.join().unwrap();
     let results: Vec<usize> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(results, (0..n).map(|i| i * 2).collect::<Vec<_>>());
+}
+
+/// Yields `children` (ready or pending at first) and gives the outputs.
+#[coroutine_runtime::coroutine]
+fn yield_vec_of<F: Future<Output = u64> + 'static>(children: Vec<F>) -> Vec<u64> {
+    yield_!(children)
+}
+
+#[test]
+fn a_yielded_vec_gives_a_vec_with_no_spare_capacity() {
+    for n in [1, 7, 100, 1000] {
+        let values = futures::executor::block_on(yield_vec_of((0..n).map(ready).collect()));
+        assert_eq!(values, (0..n).collect::<Vec<_>>());
+        assert_eq!(values.capacity(), values.len(), "{n} ready children");
+        let pending = (0..n).map(|i| later(1, i)).collect();
+        let values = futures::executor::block_on(yield_vec_of(pending));
+        assert_eq!(values.len(), usize::try_from(n).unwrap());
+        assert_eq!(values.capacity(), values.len(), "{n} pending children");
+        let fallible = try_multi((0..n).map(|i| ready(Ok::<_, ()>(i))).collect::<Vec<_>>());
+        let values = futures::executor::block_on(fallible).unwrap();
+        assert_eq!(values.capacity(), values.len(), "{n} children of try_multi");
+    }
+}
+
+#[test]
+fn a_yielded_hash_map_gives_a_map_sized_for_its_keys() {
+    let n = 1000;
+    let children: HashMap<u64, _> = (0..n).map(|i| (i, later(1, i * 2))).collect();
+    let map = futures::executor::block_on(multi(children));
+    assert_eq!(map.len(), 1000);
+    assert_eq!(map[&999], 1998);
+    // A map made for 1,000 keys has room for fewer than 2,000.
+    assert!(
+        map.capacity() >= 1000 && map.capacity() < 2000,
+        "{}",
+        map.capacity()
+    );
 }

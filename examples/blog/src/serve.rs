@@ -1,10 +1,20 @@
 //! How the blog's process runs: its runtime, chosen in this one place.
 //!
 //! Tornado runs one `IOLoop` per process and scales by running one process per core, all on
-//! one database; the blog does the same by default ([`Runtime::Loop`]: one thread, one loop).
-//! [`Runtime::Threads`] runs it on tokio's multi-thread runtime instead, for comparison.
+//! one database; the blog does the same by default ([`Runtime::Loop`]: the [`IoLoop`], one
+//! thread). [`Runtime::Threads`] runs it on tokio's multi-thread runtime instead, for
+//! comparison.
 
+use std::cell::Cell;
 use std::future::Future;
+
+use coroutine_runtime::IoLoop;
+
+thread_local! {
+    /// Whether this thread runs the blog's `IoLoop`, where background coroutines go to
+    /// `IoLoop::current().spawn_callback`.
+    static ON_THE_LOOP: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Which runtime serves the blog.
 ///
@@ -16,7 +26,8 @@ use std::future::Future;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Runtime {
-    /// One thread running one event loop, as a Tornado process does (the default).
+    /// The [`IoLoop`] (a tokio current-thread runtime): one thread, one event loop, as a
+    /// Tornado process (the default).
     #[default]
     Loop,
     /// tokio's multi-thread runtime with this many worker threads.
@@ -56,24 +67,36 @@ pub enum Handlers {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn serve<T>(runtime: Runtime, main: impl Future<Output = T>) -> std::io::Result<T> {
-    let runtime = match runtime {
-        Runtime::Loop => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?,
-        Runtime::Threads(threads) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads.max(1))
-            .enable_all()
-            .build()?,
-    };
-    Ok(runtime.block_on(main))
+    match runtime {
+        Runtime::Loop => {
+            // `IOLoop.current().run_sync(main)`, on a loop of its own.
+            let io_loop = IoLoop::new();
+            let was = ON_THE_LOOP.replace(true);
+            let output = io_loop.run_sync(|| main);
+            ON_THE_LOOP.set(was);
+            Ok(output)
+        }
+        Runtime::Threads(threads) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads.max(1))
+                .enable_all()
+                .build()?;
+            Ok(runtime.block_on(main))
+        }
+    }
 }
 
-/// Starts `function`'s future in the background on the running runtime, as Tornado's
-/// `IOLoop.current().spawn_callback(function)`.
+/// Starts `function`'s future in the background, as Tornado's
+/// `IOLoop.current().spawn_callback(function)`: on the [`IoLoop`] when the blog runs on it, else
+/// with `tokio::spawn` on the tokio runtime it runs on (`--threads`, or a test's).
 pub(crate) fn spawn_callback<F, Fut>(function: F)
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce() -> Fut + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    tokio::spawn(function());
+    if ON_THE_LOOP.get() {
+        IoLoop::current().spawn_callback(function);
+    } else {
+        tokio::spawn(function());
+    }
 }
