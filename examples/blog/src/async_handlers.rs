@@ -33,5 +33,11 @@ pub(crate) async fn show_post(State(blog): State<Blog>, Path(slug): Path<String>
     let at = post.position();
     // Both queries together, as the coroutine's tuple yield runs them.
     let (prev_post, next_post) = tokio::join!(blog.db.previous_post(&at), blog.db.next_post(&at));
-    render_post(StatusCode::OK, &post, prev_post?, next_post?, &categories)
+    render_post(
+        StatusCode::OK,
+        &post,
+        prev_post?.as_ref(),
+        next_post?.as_ref(),
+        &categories,
+    )
 }

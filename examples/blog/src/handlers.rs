@@ -146,15 +146,21 @@ pub(crate) fn show_post(State(blog): State<Blog>, Path(slug): Path<String>) -> P
     // Two queries in parallel, as the seed's `prev_post, next_post = yield [future_0, future_1]`.
     let at = post.position();
     let (prev_post, next_post) = yield_!((blog.db.previous_post(&at), blog.db.next_post(&at)));
-    render_post(StatusCode::OK, &post, prev_post?, next_post?, &categories)
+    render_post(
+        StatusCode::OK,
+        &post,
+        prev_post?.as_ref(),
+        next_post?.as_ref(),
+        &categories,
+    )
 }
 
 /// The post page: `post`, its paragraphs, links to its neighbours, and the sidebar.
 pub(crate) fn render_post(
     status: StatusCode,
     post: &Post,
-    prev_post: Option<Post>,
-    next_post: Option<Post>,
+    prev_post: Option<&Post>,
+    next_post: Option<&Post>,
     categories: &[Category],
 ) -> PageResult {
     let paragraphs: Vec<&str> = post

@@ -193,7 +193,8 @@ async fn a_reader_follows_a_post_and_its_next_link_then_writes_a_post_in_a_new_c
         .await
         .unwrap();
     client
-        .wait_for_find(Locator::Css("article h2"))
+        .wait()
+        .for_element(Locator::Css("article h2"))
         .await
         .unwrap();
     assert_eq!(

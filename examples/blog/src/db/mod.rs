@@ -69,7 +69,7 @@ enum Backend {
     /// A SQLite file, and the threads its blocking calls run on.
     Sqlite(sqlite::SqliteDb, ThreadPoolExecutor),
     /// A PostgreSQL database, through a pool of asynchronous connections.
-    Postgres(postgres::PgDb),
+    Postgres(Arc<postgres::PgDb>),
 }
 
 /// The test hooks: injected failures, a delay, and a count of concurrent queries.
@@ -331,7 +331,7 @@ impl Db {
     pub async fn connect(address: &str) -> Result<Db, DbError> {
         if address.starts_with("postgres://") || address.starts_with("postgresql://") {
             let db = postgres::PgDb::connect(address).await?;
-            return Ok(Db::with(Backend::Postgres(db)));
+            return Ok(Db::with(Backend::Postgres(Arc::new(db))));
         }
         Db::open(address.strip_prefix("sqlite:").unwrap_or(address))
     }

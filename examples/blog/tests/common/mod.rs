@@ -1,7 +1,12 @@
 //! Shared helpers: a blog served on a free port with a fresh database (SQLite or PostgreSQL),
 //! blog processes, and an HTTP client for them.
 
-#![allow(dead_code, reason = "each test file uses a part of the helpers")]
+#![allow(
+    dead_code,
+    unused_macros,
+    unused_imports,
+    reason = "each test file uses a part of the helpers"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
