@@ -1,4 +1,4 @@
-//! The blog's load test: req/s and p50/p99 latency of the post page, the `#[coroutine]`
+//! `blog-load`, the blog's load test: req/s and p50/p99 latency of the post page, the `#[coroutine]`
 //! handlers beside the same handlers written as plain `async fn`s, with wrk as the load
 //! generator over loopback:
 //!
@@ -7,8 +7,8 @@
 //! * both again with `--threads 2` (tokio's multi-thread runtime).
 //!
 //! ```sh
-//! cargo build --release -p blog --bin blog --example load
-//! examples/blog/scripts/with-services.sh target/release/examples/load [SECONDS] [ROUNDS]
+//! cargo build --release -p blog --bins
+//! examples/blog/scripts/with-services.sh target/release/blog-load [SECONDS] [ROUNDS]
 //! ```
 //!
 //! Needs `wrk` (`apt-get install -y wrk`) and `BLOG_TEST_POSTGRES` (set by `with-services.sh`).
@@ -34,14 +34,11 @@ struct Blog {
 }
 
 impl Blog {
-    /// Starts the release `blog` binary beside this example on `db` with `flags`.
+    /// Starts the `blog` binary beside this one on `db` with `flags`.
     fn start(db: &str, flags: &[&str]) -> Blog {
         let binary = std::env::current_exe()
-            .expect("the example's path")
-            .parent()
-            .and_then(|examples| examples.parent())
-            .map(|profile| profile.join("blog"))
-            .expect("the target folder");
+            .expect("this program's path")
+            .with_file_name("blog");
         let mut child = Command::new(&binary)
             .args(["--port", "0", "--db", db])
             .args(flags)
@@ -50,7 +47,7 @@ impl Blog {
             .spawn()
             .unwrap_or_else(|error| {
                 panic!(
-                    "cannot start {}: {error}; build it first: cargo build --release -p blog --bin blog",
+                    "cannot start {}: {error}; build it first: cargo build --release -p blog --bins",
                     binary.display()
                 )
             });
