@@ -80,15 +80,19 @@ pub use registry::{Site, Tracked, yielded_at};
 /// ```
 /// use coroutine_runtime::*;
 ///
+/// static LINE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+///
 /// #[coroutine_runtime::coroutine]
 /// fn waits() {
+///     LINE.store(line!() + 1, std::sync::atomic::Ordering::Relaxed);
 ///     yield_!(std::future::pending::<()>());
 /// }
 ///
 /// let waiting = waits();
 /// let tree = introspect::snapshot();
 /// let node = tree.find(|n| n.name().ends_with("::waits")).expect("suspended");
-/// assert_eq!(node.location().1, 5); // the line of its `yield_!`
+/// let (file, line, column) = node.location(); // of its `yield_!`
+/// assert_eq!((file, line, column), (file!(), LINE.load(std::sync::atomic::Ordering::Relaxed), 5));
 /// assert!(!node.is_running());
 /// # drop(waiting);
 /// ```

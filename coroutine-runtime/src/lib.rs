@@ -534,6 +534,67 @@ pub use yielded::{IntoYielded, Yieldable, kind};
 ///     yield_!(async { 1 });
 /// }
 /// ```
+#[cfg(not(feature = "introspect"))]
+#[macro_export]
+macro_rules! yield_ {
+    // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
+    // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
+    // and only adds the marker.
+    (@__coroutine_yield $value:expr) => {
+        $crate::__private::yielded($value).await
+    };
+    // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
+    // value of the right type so that the rest of the code type-checks as it will once fixed.
+    (@__coroutine_misplaced $value:expr) => {
+        $crate::__private::misplaced($value)
+    };
+    // A yield in a constant (a `const` block, a generic argument): reported by the macro, and
+    // replaced by a `const fn` call of any type.
+    (@__coroutine_constant) => {
+        $crate::__private::constant()
+    };
+    // The same in an array length, which rustc evaluates even beside an error.
+    (@__coroutine_length) => {
+        0
+    };
+    // A yield without a (parsable) value: reported by the macro.
+    (@__coroutine_malformed $($tokens:tt)*) => {
+        ()
+    };
+    // Anywhere else. The user may have written a bare `#[coroutine]`, which is rustc's built-in
+    // attribute: this is the first error they read, so it says what to write instead.
+    ($($value:tt)*) => {
+        ::core::compile_error!(
+            "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
+             write `#[coroutine_runtime::coroutine]` on the enclosing fn (a bare `#[coroutine]` \
+             is rustc's own attribute), or use `.await` in an `async fn`"
+        )
+    };
+}
+
+/// Waits for a value inside a `#[coroutine]` fn: Tornado's `yield`.
+///
+/// `yield_!(value)` evaluates to the output of the yielded future (or of the collection of
+/// futures). The `#[coroutine]` attribute rewrites it; anywhere else it is a compile error. With
+/// the `introspect` feature (this definition), the yield also records where it waits, for
+/// [`introspect::snapshot`](crate::introspect::snapshot).
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn add() -> u32 {
+///     let a = yield_!(async { 1 });
+///     a + yield_!(std::future::ready(2))
+/// }
+///
+/// assert_eq!(futures::executor::block_on(add()), 3);
+/// ```
+// The same macro as without the feature but for the `@__coroutine_yield` arm; two definitions
+// so that, without the feature, a yield expands (and reports errors) exactly as it always has.
+#[cfg(feature = "introspect")]
 #[macro_export]
 macro_rules! yield_ {
     // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield

@@ -323,7 +323,8 @@ impl Local {
         self.chunks.clone_from(&chunks);
         drop(chunks);
         // Hand them out lowest first.
-        self.free.extend((first + 1..first + CHUNK as u32).rev());
+        let end = first + u32::try_from(CHUNK).expect("a small chunk");
+        self.free.extend((first + 1..end).rev());
         first
     }
 
@@ -345,14 +346,12 @@ fn with_slot<T>(index: u32, f: impl FnOnce(&Slot) -> T) -> T {
         let mut local = local.borrow_mut();
         (f.take().expect("called once"))(local.slot(index))
     });
-    match done {
-        Ok(value) => value,
-        Err(_) => {
-            let chunks = CHUNKS.read().unwrap_or_else(PoisonError::into_inner);
-            let index = index as usize;
-            (f.take().expect("not called above"))(&chunks[index / CHUNK][index % CHUNK])
-        }
+    if let Ok(value) = done {
+        return value;
     }
+    let chunks = CHUNKS.read().unwrap_or_else(PoisonError::into_inner);
+    let index = index as usize;
+    (f.take().expect("not called above"))(&chunks[index / CHUNK][index % CHUNK])
 }
 
 /// A slot a [`Tracked`] yield holds: the slot's index + 1.
@@ -398,7 +397,7 @@ fn register(site: u32, running: bool, parent: u64, detail: Detail) -> (Handle, u
 fn unregister(handle: Handle) {
     let index = handle.get() - 1;
     with_slot(index, |slot| {
-        slot.write(|slot| slot.site.store(0, Ordering::Relaxed))
+        slot.write(|slot| slot.site.store(0, Ordering::Relaxed));
     });
     let returned = LOCAL.try_with(|local| local.borrow_mut().give_back(index));
     if returned.is_err() {
@@ -590,7 +589,7 @@ impl<F: Future> Future for Tracked<F> {
 fn set_running(handle: Handle, site: &'static Site, running: bool) {
     let id = site.id() | if running { RUNNING } else { 0 };
     with_slot(handle.get() - 1, |slot| {
-        slot.site.store(id, Ordering::Relaxed)
+        slot.site.store(id, Ordering::Relaxed);
     });
 }
 

@@ -71,9 +71,12 @@ impl IoLoop {
             reported: RefCell::new(HashSet::new()),
             callback: RefCell::new(Box::new(callback)),
         });
-        check.schedule(self.clone());
+        check.schedule(self);
     }
 }
+
+/// What `set_stuck_threshold` calls.
+type StuckCallback = Box<dyn FnMut(&Node)>;
 
 /// One `set_stuck_threshold`'s state, shared by its chain of timers.
 struct Check {
@@ -82,26 +85,27 @@ struct Check {
     generation: u64,
     /// The ids of the coroutines already reported and still stuck.
     reported: RefCell<HashSet<u64>>,
-    callback: RefCell<Box<dyn FnMut(&Node)>>,
+    callback: RefCell<StuckCallback>,
 }
 
 impl Check {
-    fn schedule(self: Rc<Self>, io_loop: IoLoop) {
+    fn schedule(self: Rc<Self>, io_loop: &IoLoop) {
         let next = io_loop.clone();
         io_loop.call_later(self.period, move || {
             if GENERATION.with(Cell::get) != self.generation {
                 return;
             }
             self.run();
-            self.schedule(next);
+            self.schedule(&next);
         });
     }
 
     fn run(&self) {
         let tree = snapshot();
         let stuck = tree.older_than(self.threshold);
+        let ids: HashSet<u64> = stuck.iter().map(|node| node.id).collect();
         let mut reported = self.reported.borrow_mut();
-        reported.retain(|id| stuck.iter().any(|node| node.id == *id));
+        reported.retain(|id| ids.contains(id));
         let fresh: Vec<&Node> = stuck
             .into_iter()
             .filter(|node| reported.insert(node.id))
