@@ -85,6 +85,18 @@ impl PostForm {
             }),
             body: required("body", body, MAX_BODY),
         };
+        let mut errors = errors;
+        // No database stores a NUL in text (PostgreSQL refuses it): refuse it on every backend.
+        for (field, value, error) in [
+            ("title", &self.title, &mut errors.title),
+            ("slug", &self.slug, &mut errors.slug),
+            ("category", &self.category, &mut errors.category),
+            ("body", &self.body, &mut errors.body),
+        ] {
+            if value.contains('\0') {
+                *error = Some(format!("the {field} contains a NUL character; remove it"));
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -1,9 +1,10 @@
 //! The request handlers: every one is a `#[coroutine]`, as the seed's `PostHandler.get` is a
 //! `@gen.coroutine`.
 //!
-//! Each database call is blocking, so it runs on the blog's
-//! [`ThreadPoolExecutor`](coroutine_runtime::ThreadPoolExecutor): `pool.submit(move || …)` returns
-//! a future, and the handler yields it. The handlers' futures are `Send`, as axum requires,
+//! Each database call returns a future, and the handler yields it: on SQLite the future of the
+//! blocking call submitted to the database's
+//! [`ThreadPoolExecutor`](coroutine_runtime::ThreadPoolExecutor), on PostgreSQL the asynchronous
+//! driver's own. The handlers are the same for both. Their futures are `Send`, as axum requires,
 //! because nothing that is not `Send` (such as a `MutexGuard`) lives across a yield.
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use coroutine_runtime::yield_;
 use minijinja::context;
 
 use crate::Blog;
-use crate::db::{Category, DbError, Inserted};
+use crate::db::{Category, DbError, Inserted, Post};
 use crate::form::{FormErrors, MAX_BODY, MAX_CATEGORY, MAX_SLUG, MAX_TITLE, PostForm};
 use crate::templates;
 
@@ -24,9 +25,17 @@ use crate::templates;
 const DATABASE_FAILED: &str =
     "The blog's database failed, so this page cannot be shown right now. Please try again.";
 
+/// What the 503 page says: another writer holds SQLite's lock.
+const DATABASE_BUSY: &str = "The blog's database is busy with another writer, so this cannot be done right now. \
+     Please try again in a moment.";
+
 /// What the form says when the database failed while storing a post.
 const POST_NOT_STORED: &str =
     "The blog's database failed, so the post was not stored. Your text is kept below: try again.";
+
+/// What the form says when another writer held the database's lock.
+const POST_NOT_STORED_BUSY: &str = "The blog's database is busy with another writer, so the post \
+     was not stored. Your text is kept below: try again in a moment.";
 
 /// Why a page cannot be shown; rendered as an error page.
 #[derive(Debug)]
@@ -55,6 +64,10 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
             PageError::NotFound(message) => (StatusCode::NOT_FOUND, message),
+            PageError::Database(error) if error.is_busy() => {
+                eprintln!("blog: {error}");
+                (StatusCode::SERVICE_UNAVAILABLE, DATABASE_BUSY.to_owned())
+            }
             PageError::Database(error) => {
                 eprintln!("blog: {error}");
                 (
@@ -78,7 +91,7 @@ impl IntoResponse for PageError {
 }
 
 /// What a handler answers: a page, or an error page.
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 /// Renders the template `name` as a page with `status`.
 fn page(status: StatusCode, name: &str, context: impl serde::Serialize) -> PageResult {
@@ -102,8 +115,7 @@ pub(crate) fn get_categories(blog: &Blog) -> Result<Arc<[Category]>, DbError> {
         Ok(categories) => return Ok(categories),
         Err(generation) => generation,
     };
-    let db = blog.db.clone();
-    let categories: Arc<[Category]> = yield_!(blog.pool.submit(move || db.categories()))?.into();
+    let categories: Arc<[Category]> = yield_!(blog.db.categories())?.into();
     blog.categories.fill(generation, Arc::clone(&categories));
     Ok(categories)
 }
@@ -111,12 +123,8 @@ pub(crate) fn get_categories(blog: &Blog) -> Result<Arc<[Category]>, DbError> {
 /// `GET /`: every post, newest first.
 #[coroutine_runtime::coroutine]
 pub(crate) fn index(State(blog): State<Blog>) -> PageResult {
-    let db = blog.db.clone();
     // The subroutine and the query run in parallel: a coroutine's future yields like any other.
-    let (categories, posts) = yield_!((
-        get_categories(&blog),
-        blog.pool.submit(move || db.recent_posts())
-    ));
+    let (categories, posts) = yield_!((get_categories(&blog), blog.db.recent_posts()));
     let (categories, posts) = (categories?, posts?);
     page(
         StatusCode::OK,
@@ -130,20 +138,31 @@ pub(crate) fn index(State(blog): State<Blog>) -> PageResult {
 #[coroutine_runtime::coroutine]
 pub(crate) fn show_post(State(blog): State<Blog>, Path(slug): Path<String>) -> PageResult {
     let categories = yield_!(get_categories(&blog))?;
-    let db = blog.db.clone();
-    let wanted = slug.clone();
-    let Some(post) = yield_!(blog.pool.submit(move || db.post(&wanted)))? else {
+    let Some(post) = yield_!(blog.db.find_post(&slug))? else {
         return Err(PageError::NotFound(format!(
             "There is no post at /post/{slug}."
         )));
     };
     // Two queries in parallel, as the seed's `prev_post, next_post = yield [future_0, future_1]`.
-    let (db_0, db_1) = (blog.db.clone(), blog.db.clone());
-    let (at_0, at_1) = (post.position(), post.position());
-    let (prev_post, next_post) = yield_!((
-        blog.pool.submit(move || db_0.previous_post(&at_0)),
-        blog.pool.submit(move || db_1.next_post(&at_1)),
-    ));
+    let at = post.position();
+    let (prev_post, next_post) = yield_!((blog.db.previous_post(&at), blog.db.next_post(&at)));
+    render_post(
+        StatusCode::OK,
+        &post,
+        prev_post?.as_ref(),
+        next_post?.as_ref(),
+        &categories,
+    )
+}
+
+/// The post page: `post`, its paragraphs, links to its neighbours, and the sidebar.
+pub(crate) fn render_post(
+    status: StatusCode,
+    post: &Post,
+    prev_post: Option<&Post>,
+    next_post: Option<&Post>,
+    categories: &[Category],
+) -> PageResult {
     let paragraphs: Vec<&str> = post
         .body
         .split("\n\n")
@@ -151,27 +170,16 @@ pub(crate) fn show_post(State(blog): State<Blog>, Path(slug): Path<String>) -> P
         .filter(|paragraph| !paragraph.is_empty())
         .collect();
     page(
-        StatusCode::OK,
+        status,
         "post.html",
-        context! {
-            post,
-            paragraphs,
-            prev_post => prev_post?,
-            next_post => next_post?,
-            categories => &*categories,
-        },
+        context! { post, paragraphs, prev_post, next_post, categories },
     )
 }
 
 /// `GET /category/<name>`: the category's posts, newest first.
 #[coroutine_runtime::coroutine]
 pub(crate) fn category(State(blog): State<Blog>, Path(name): Path<String>) -> PageResult {
-    let db = blog.db.clone();
-    let wanted = name.clone();
-    let (categories, found) = yield_!((
-        get_categories(&blog),
-        blog.pool.submit(move || db.category_posts(&wanted)),
-    ));
+    let (categories, found) = yield_!((get_categories(&blog), blog.db.category_posts(&name)));
     let (categories, found) = (categories?, found?);
     let Some((category, posts)) = found else {
         return Err(PageError::NotFound(format!(
@@ -214,8 +222,7 @@ pub(crate) fn create_post(State(blog): State<Blog>, Form(form): Form<PostForm>) 
         }
     };
     let slug = new_post.slug.clone();
-    let db = blog.db.clone();
-    match yield_!(blog.pool.submit(move || db.insert_post(&new_post))) {
+    match yield_!(blog.db.insert_post(new_post)) {
         Ok(Inserted::Stored { new_category }) => {
             if new_category {
                 // The seed's note: "I invalidate the cache whenever a post with a new category
@@ -236,13 +243,17 @@ pub(crate) fn create_post(State(blog): State<Blog>, Form(form): Form<PostForm>) 
         }
         Err(error) => {
             eprintln!("blog: {error}");
-            let status = StatusCode::INTERNAL_SERVER_ERROR;
+            let (status, failure) = if error.is_busy() {
+                (StatusCode::SERVICE_UNAVAILABLE, POST_NOT_STORED_BUSY)
+            } else {
+                (StatusCode::INTERNAL_SERVER_ERROR, POST_NOT_STORED)
+            };
             yield_!(form_page(
                 &blog,
                 status,
                 form,
                 FormErrors::default(),
-                Some(POST_NOT_STORED)
+                Some(failure)
             ))
         }
     }

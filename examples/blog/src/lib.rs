@@ -5,9 +5,14 @@
 //! from a cache that a coroutine subroutine fills. This crate is that blog, on real components:
 //!
 //! * an HTTP server from axum on tokio, whose handlers are `#[coroutine_runtime::coroutine]` fns;
-//! * an embedded SQLite database (rusqlite, with SQLite compiled in), created with a dozen sample
-//!   posts on first start; its calls block, so they run on a [`ThreadPoolExecutor`] and the
-//!   handlers yield the futures it returns;
+//! * a database with two backends behind one interface ([`Db`]), created with a dozen sample
+//!   posts on first start: an embedded SQLite file (rusqlite, with SQLite compiled in), whose
+//!   blocking calls run on a [`ThreadPoolExecutor`](coroutine_runtime::ThreadPoolExecutor), or a
+//!   PostgreSQL database through tokio-postgres, an asynchronous driver; the handlers yield the
+//!   futures of either;
+//! * an event feed in the database that every blog process tails with a background coroutine,
+//!   so that several processes on one database keep their category lists fresh (the seed's
+//!   last paragraph);
 //! * minijinja templates, which escape every value printed.
 //!
 //! `cargo run -p blog` serves it on <http://127.0.0.1:8888>; see the README beside this crate.
@@ -26,30 +31,32 @@
 //! # }
 //! ```
 
+mod async_handlers;
 mod cache;
 mod db;
+mod feed;
 mod form;
 mod handlers;
 mod seed;
+mod serve;
 mod templates;
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::Router;
 use axum::routing::{get, post};
-use coroutine_runtime::ThreadPoolExecutor;
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
 
 use crate::cache::CategoryCache;
 pub use crate::db::{Db, DbError};
+pub use crate::serve::{Handlers, Runtime, serve};
 
-/// How many database queries run at once, each on its own pool thread.
-const DATABASE_THREADS: usize = 4;
-
-/// The blog application: the database, the thread pool its queries run on, and the category
-/// cache; what every request handler gets as its state.
+/// The blog application: the database, the category cache, and the position of the event
+/// feed's tail; what every request handler gets as its state.
 ///
 /// Cloning it is cheap: the clones share all three.
 ///
@@ -67,16 +74,18 @@ const DATABASE_THREADS: usize = 4;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Blog {
-    /// The database; every call blocks, so it is only called on `pool`'s threads.
+    /// The database; every query is a future to yield.
     db: Db,
-    /// Runs the database calls: the seed guide's `thread_pool = ThreadPoolExecutor(4)`.
-    pool: ThreadPoolExecutor,
     /// The category list `get_categories` keeps between requests.
     categories: Arc<CategoryCache>,
+    /// The id of the last event the feed's tail applied.
+    applied: Arc<AtomicI64>,
+    /// Dropped with the last clone of the blog: that ends its tail.
+    alive: Arc<watch::Sender<()>>,
 }
 
 impl Blog {
-    /// The blog of the posts in `db`, with its own thread pool and an empty category cache.
+    /// The blog of the posts in `db`, with an empty category cache.
     ///
     /// # Examples
     ///
@@ -93,9 +102,30 @@ impl Blog {
     pub fn new(db: Db) -> Blog {
         Blog {
             db,
-            pool: ThreadPoolExecutor::new(DATABASE_THREADS),
             categories: Arc::default(),
+            applied: Arc::default(),
+            alive: Arc::new(watch::channel(()).0),
         }
+    }
+
+    /// The id of the last event of the feed that this process's tail applied; 0 until it
+    /// applied one (see [`Server::run`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-applied-{}.sqlite", std::process::id()));
+    /// let blog = blog::Blog::new(blog::Db::open(&path)?);
+    /// assert_eq!(blog.events_applied(), 0);
+    /// # drop(blog);
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    #[must_use]
+    pub fn events_applied(&self) -> i64 {
+        self.applied.load(Ordering::SeqCst)
     }
 
     /// The blog's database; tests use it to [make a query fail](Db::fail_next_query).
@@ -143,9 +173,32 @@ impl Blog {
     /// # Ok::<(), blog::DbError>(())
     /// ```
     pub fn router(&self) -> Router {
+        self.router_with(Handlers::Coroutines)
+    }
+
+    /// The blog's routes, with the post page served by `handlers`: the `#[coroutine]` handlers,
+    /// or the same handlers written as plain `async fn`s, for the load test's comparison.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-with-{}.sqlite", std::process::id()));
+    /// let blog = blog::Blog::new(blog::Db::open(&path)?);
+    /// let app: axum::Router = blog.router_with(blog::Handlers::AsyncFns);
+    /// # drop((blog, app));
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    pub fn router_with(&self, handlers: Handlers) -> Router {
+        let show_post = match handlers {
+            Handlers::Coroutines => get(handlers::show_post),
+            Handlers::AsyncFns => get(async_handlers::show_post),
+        };
         Router::new()
             .route("/", get(handlers::index))
-            .route("/post/{slug}", get(handlers::show_post))
+            .route("/post/{slug}", show_post)
             .route("/category/{name}", get(handlers::category))
             .route("/new", get(handlers::new_post))
             .route("/post", post(handlers::create_post))
@@ -182,6 +235,7 @@ impl Blog {
             listener,
             local_addr,
             router: self.router(),
+            blog: self,
         })
     }
 }
@@ -212,6 +266,8 @@ pub struct Server {
     local_addr: SocketAddr,
     /// The blog's routes.
     router: Router,
+    /// The blog, whose tail `run` starts.
+    blog: Blog,
 }
 
 impl Server {
@@ -236,11 +292,37 @@ impl Server {
         self.local_addr
     }
 
-    /// Serves the blog until the task is dropped or aborted.
+    /// Uses `handlers` for the post page (see [`Blog::router_with`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("blog-doc-handlers-{}.sqlite", std::process::id()));
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let server = blog::Blog::new(blog::Db::open(&path)?).bind("127.0.0.1:0").await?;
+    /// let server = server.with_handlers(blog::Handlers::AsyncFns);
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # for suffix in ["", "-wal", "-shm"] {
+    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_handlers(mut self, handlers: Handlers) -> Server {
+        self.router = self.blog.router_with(handlers);
+        self
+    }
+
+    /// Starts the event feed's tail in the background, from the feed's newest event, then
+    /// serves the blog until the task is dropped or aborted. The tail ends when the last clone
+    /// of the blog is dropped.
     ///
     /// # Errors
     ///
-    /// Returns the listener's error if it stops accepting connections for good.
+    /// Returns the database's error if the feed's position cannot be read at start, and the
+    /// listener's error if it stops accepting connections for good.
     ///
     /// # Examples
     ///
@@ -252,6 +334,19 @@ impl Server {
     /// # }
     /// ```
     pub async fn run(self) -> io::Result<()> {
-        axum::serve(self.listener, self.router).await
+        let Server {
+            listener,
+            router,
+            blog,
+            ..
+        } = self;
+        let position = blog.db.feed_start().await.map_err(io::Error::other)?;
+        let feed = feed::Feed::new(blog.db.clone(), position, blog.alive.subscribe());
+        let (categories, applied) = (Arc::clone(&blog.categories), Arc::clone(&blog.applied));
+        // Events committed before the tail's start may predate the cached list.
+        blog.categories.invalidate();
+        serve::spawn_callback(move || feed::tail(feed, categories, applied));
+        drop(blog);
+        axum::serve(listener, router).await
     }
 }

@@ -1,10 +1,20 @@
-//! Shared helpers: a blog served on a free port with a fresh database, and an HTTP client for it.
+//! Shared helpers: a blog served on a free port with a fresh database (SQLite or PostgreSQL),
+//! blog processes, and an HTTP client for them.
 
-#![allow(dead_code, reason = "each test file uses a part of the helpers")]
+#![allow(
+    dead_code,
+    unused_macros,
+    unused_imports,
+    reason = "each test file uses a part of the helpers"
+)]
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode, header};
@@ -46,19 +56,92 @@ pub(crate) const SAMPLE_CATEGORIES: [&str; 4] = ["Coroutines", "Databases", "Met
 /// Numbers the databases of one test binary.
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
+/// What a test that needs PostgreSQL says when it has none.
+const NEEDS_POSTGRES: &str = "this test needs PostgreSQL, and BLOG_TEST_POSTGRES is not set; \
+    run the tests with a throwaway cluster: `examples/blog/scripts/with-services.sh cargo test \
+    -p blog` (it installs PostgreSQL if missing), or set \
+    BLOG_TEST_POSTGRES=postgres://USER@HOST:PORT/DB to a server where USER may create databases";
+
+/// Where the blog's data lives in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `BLOG_TEST_POSTGRES`.
+    Postgres,
+}
+
+/// The PostgreSQL server the tests use; fails the test, saying how to start one, if none is set.
+pub(crate) fn postgres_server() -> String {
+    std::env::var("BLOG_TEST_POSTGRES").unwrap_or_else(|_| panic!("{NEEDS_POSTGRES}"))
+}
+
+/// A fresh, empty database on `backend`, as an address for `--db`; a SQLite file's path comes
+/// second, to delete it afterwards.
+pub(crate) async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
+    let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
+    match backend {
+        Backend::Sqlite => {
+            let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("blog-{}-{n}.sqlite", std::process::id()));
+            remove_db(&path);
+            (format!("sqlite:{}", path.display()), Some(path))
+        }
+        Backend::Postgres => {
+            let server = postgres_server();
+            let name = format!("blog_test_{}_{n}", std::process::id());
+            let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|error| {
+                    panic!("cannot reach BLOG_TEST_POSTGRES={server}: {error}")
+                });
+            let connection = tokio::spawn(connection);
+            for statement in [
+                format!("DROP DATABASE IF EXISTS {name}"),
+                format!("CREATE DATABASE {name}"),
+            ] {
+                client
+                    .batch_execute(&statement)
+                    .await
+                    .unwrap_or_else(|error| panic!("{statement}: {error}"));
+            }
+            drop(client);
+            let _ = connection.await;
+            let (base, _) = server
+                .rsplit_once('/')
+                .expect("a `postgres://…/DB` address");
+            (format!("{base}/{name}"), None)
+        }
+    }
+}
+
+/// An HTTP client for one blog server.
+pub(crate) struct Http {
+    /// Where the server listens.
+    pub(crate) addr: SocketAddr,
+    /// The client; keeps connections open between requests.
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
 /// A blog served on 127.0.0.1 with a port picked by the system, on a fresh database; stops and
 /// deletes the database when dropped.
 pub(crate) struct Site {
-    /// Where it listens.
-    pub(crate) addr: SocketAddr,
+    /// The HTTP client for it.
+    http: Http,
     /// The application, for the database's test hook.
     pub(crate) blog: Blog,
-    /// The database file.
+    /// The database file, for SQLite.
     pub(crate) db_path: PathBuf,
-    /// The HTTP client; keeps connections open between requests.
-    client: Client<HttpConnector, Full<Bytes>>,
     /// The server's task.
     server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Deref for Site {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
 }
 
 /// An answer from the blog.
@@ -73,29 +156,125 @@ pub(crate) struct Page {
 }
 
 impl Site {
-    /// Creates a database with the sample posts and serves it on a free port.
+    /// Creates a SQLite database with the sample posts and serves it on a free port.
     pub(crate) async fn start() -> Site {
-        let db_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "blog-{}-{}.sqlite",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::Relaxed)
-        ));
-        remove_db(&db_path);
-        let blog = Blog::new(Db::open(&db_path).expect("the test database opens"));
+        Site::start_on(Backend::Sqlite).await
+    }
+
+    /// Creates a database on `backend` with the sample posts and serves it on a free port.
+    pub(crate) async fn start_on(backend: Backend) -> Site {
+        let (address, path) = fresh_database(backend).await;
+        Site::serve(&address, path.unwrap_or_default()).await
+    }
+
+    /// Serves the database at `address` on a free port.
+    pub(crate) async fn serve(address: &str, db_path: PathBuf) -> Site {
+        let db = Db::connect(address)
+            .await
+            .unwrap_or_else(|error| panic!("the test database {address} opens: {error}"));
+        let blog = Blog::new(db);
         let server = blog
             .clone()
             .bind("127.0.0.1:0")
             .await
             .expect("a free port on 127.0.0.1");
-        let addr = server.local_addr();
+        let http = Http::new(server.local_addr());
         let server = tokio::spawn(server.run());
-        let client = Client::builder(TokioExecutor::new()).build_http();
         Site {
-            addr,
+            http,
             blog,
             db_path,
-            client,
             server,
+        }
+    }
+}
+
+/// A blog process (the `blog` binary) serving a database on a free port; killed when dropped.
+pub(crate) struct Process {
+    /// The HTTP client for it.
+    http: Http,
+    /// The process.
+    child: Child,
+}
+
+impl Deref for Process {
+    type Target = Http;
+
+    fn deref(&self) -> &Http {
+        &self.http
+    }
+}
+
+impl Process {
+    /// Starts `blog --port 0 --db address` and waits until it listens.
+    pub(crate) fn start(address: &str) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
+            .args(["--port", "0", "--db", address])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the blog binary starts");
+        let stdout = child.stdout.take().expect("a piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the blog prints its address");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("the blog did not say where it listens: {line:?}"));
+        Process {
+            http: Http::new(addr),
+            child,
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asks `get()` until `done` holds for its answer, for up to `limit`; how long it took.
+pub(crate) async fn eventually<F, Fut>(
+    limit: Duration,
+    mut get: F,
+    done: impl Fn(&Page) -> bool,
+) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Page>,
+{
+    let start = Instant::now();
+    loop {
+        let page = get().await;
+        if done(&page) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "not within {limit:?}; the last page was {}:\n{}",
+            page.status,
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl Http {
+    /// Another client for the same server, to move into a task.
+    pub(crate) fn http_clone(&self) -> Http {
+        Http::new(self.addr)
+    }
+
+    /// A client for the server at `addr`.
+    pub(crate) fn new(addr: SocketAddr) -> Http {
+        Http {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
         }
     }
 
@@ -163,12 +342,14 @@ impl Site {
 impl Drop for Site {
     fn drop(&mut self) {
         self.server.abort();
-        remove_db(&self.db_path);
+        if !self.db_path.as_os_str().is_empty() {
+            remove_db(&self.db_path);
+        }
     }
 }
 
 /// Deletes a database file and its write-ahead log.
-fn remove_db(path: &std::path::Path) {
+pub(crate) fn remove_db(path: &std::path::Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -249,5 +430,95 @@ impl Page {
                 name[..name.find('<').unwrap()].to_owned()
             })
             .collect()
+    }
+}
+
+/// Defines each test twice, in a module per backend (`sqlite::name`, `postgres::name`), with
+/// `site` serving a fresh database on that backend: the same pages, the same assertions.
+macro_rules! on_both_backends {
+    ($($(#[$meta:meta])* async fn $name:ident($site:ident) $body:block)*) => {
+        mod sqlite {
+            use super::*;
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $site = common::Site::start_on(common::Backend::Sqlite).await;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $site = common::Site::start_on(common::Backend::Postgres).await;
+                    $body
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A PostgreSQL cluster of the test's own (`scripts/pg-cluster.sh`), to stop and start
+/// mid-run; stopped and deleted when dropped.
+pub(crate) struct Cluster {
+    /// Its folder.
+    dir: PathBuf,
+    /// Its port on 127.0.0.1.
+    pub(crate) port: u16,
+}
+
+impl Cluster {
+    /// Creates and starts a cluster on a free port. Needs what `BLOG_TEST_POSTGRES` needs.
+    pub(crate) fn start() -> Cluster {
+        let _ = postgres_server();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("blog-cluster-{}-{port}", std::process::id()));
+        let cluster = Cluster { dir, port };
+        cluster.run("start");
+        cluster
+    }
+
+    /// The address of its `postgres` database.
+    pub(crate) fn address(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server (fast shutdown: the connections are cut).
+    pub(crate) fn stop(&self) {
+        self.run("stop");
+    }
+
+    /// Starts the server again.
+    pub(crate) fn restart(&self) {
+        self.run("start");
+    }
+
+    /// Runs `pg-cluster.sh command`.
+    fn run(&self, command: &str) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster.sh");
+        let port = self.port.to_string();
+        let status = Command::new("bash")
+            .arg(script)
+            .arg(command)
+            .arg(&self.dir)
+            .arg(&port)
+            .status()
+            .expect("bash runs");
+        assert!(status.success(), "pg-cluster.sh {command} failed");
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.run("stop");
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

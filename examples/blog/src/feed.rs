@@ -1,0 +1,210 @@
+//! The event feed, and the background coroutine that tails it: the seed's capped collection
+//! that "all the Tornado servers are always tailing".
+//!
+//! Every stored post writes its events in its own transaction (`new-post`, and `new-category`
+//! when its category is new). Each blog process tails the feed from where it started and drops
+//! its category list on each `new-category` event, so a category created through one process
+//! shows in every process's sidebar.
+//!
+//! * **PostgreSQL**: the commit sends `NOTIFY blog_events`; the tail `LISTEN`s on a connection
+//!   of its own and sleeps until a notification comes (no polling).
+//! * **SQLite**: there is no notification, so the tail looks for new events every
+//!   [`SQLITE_POLL_INTERVAL`] (200 ms).
+//!
+//! The tail remembers the id of the last event it applied and reads "after it", so after a lost
+//! connection it catches up on what it missed; applying an event twice only drops the list
+//! twice. When the database fails, the tail logs it and retries with a backoff from
+//! [`FIRST_BACKOFF`] doubling to [`MAX_BACKOFF`], while the pages go on being served.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use coroutine_runtime::{sleep, yield_};
+use tokio::sync::{mpsc, watch};
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use crate::cache::CategoryCache;
+use crate::db::{Db, DbError, Event, NEW_CATEGORY};
+
+/// How often a tail on SQLite looks for new events.
+pub(crate) const SQLITE_POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// The first wait after the database failed.
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait between two tries.
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How many events one read takes.
+const BATCH: i64 = 100;
+
+/// PostgreSQL: the tail's own connection, `LISTEN`ing.
+struct Listener {
+    /// Keeps the connection open: dropping the client closes it.
+    _client: tokio_postgres::Client,
+    /// A message for each notification; closed when the connection is lost.
+    receiver: mpsc::UnboundedReceiver<()>,
+}
+
+/// A tailable cursor over the event feed: `while yield_!(feed.fetch_next()) { feed.next_object() }`,
+/// as the seed tails its capped collection with Motor's cursor.
+pub(crate) struct Feed {
+    /// Where the events are.
+    db: Db,
+    /// The id of the last event read; the next read starts after it.
+    position: i64,
+    /// Events read and not yet handed out.
+    buffer: VecDeque<Event>,
+    /// The wait before the next try after a failure.
+    backoff: Duration,
+    /// PostgreSQL: the notifications of the listening connection; `None` until it is made, and
+    /// after it was lost.
+    notifications: Option<Listener>,
+    /// Ends the tail when the blog that started it is gone (its sender is dropped).
+    stop: watch::Receiver<()>,
+}
+
+impl Feed {
+    /// A cursor over the events after the one with id `position`; it ends when `stop`'s sender
+    /// is dropped.
+    pub(crate) fn new(db: Db, position: i64, stop: watch::Receiver<()>) -> Feed {
+        Feed {
+            db,
+            position,
+            buffer: VecDeque::new(),
+            backoff: FIRST_BACKOFF,
+            notifications: None,
+            stop,
+        }
+    }
+
+    /// Waits until there is an event to take with [`next_object`](Self::next_object): `true`;
+    /// or until the blog is gone: `false`. Database failures are logged and retried.
+    pub(crate) async fn fetch_next(&mut self) -> bool {
+        loop {
+            if !self.buffer.is_empty() {
+                return true;
+            }
+            if self.stop.has_changed().is_err() {
+                return false;
+            }
+            let listening = self.db.postgres_config().is_none() || self.notifications.is_some();
+            let read = if listening {
+                self.db.events_after(self.position, BATCH).await
+            } else {
+                self.listen().await.map(|()| Vec::new())
+            };
+            match read {
+                Ok(events) if events.is_empty() => {
+                    self.backoff = FIRST_BACKOFF;
+                    if listening && !self.wait_for_news().await {
+                        return false;
+                    }
+                }
+                Ok(events) => {
+                    self.backoff = FIRST_BACKOFF;
+                    self.position = events.last().map_or(self.position, |event| event.id);
+                    self.buffer.extend(events);
+                }
+                Err(error) => {
+                    eprintln!(
+                        "blog: event feed: {error}; retrying in {} ms",
+                        self.backoff.as_millis()
+                    );
+                    let backoff = self.backoff;
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                    if !self.pause(backoff).await {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next event; call it after [`fetch_next`](Self::fetch_next) resolved to `true`.
+    pub(crate) fn next_object(&mut self) -> Event {
+        self.buffer
+            .pop_front()
+            .expect("`next_object` is called after `fetch_next` resolved to `true`")
+    }
+
+    /// PostgreSQL: opens the listening connection and `LISTEN`s, before the next read, so that
+    /// no commit between the read and the wait goes unnoticed.
+    async fn listen(&mut self) -> Result<(), DbError> {
+        let config = self
+            .db
+            .postgres_config()
+            .expect("only a PostgreSQL feed listens");
+        let (client, mut connection) = config.connect(NoTls).await?;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        // The connection's messages arrive through its own task; the channel closes with it.
+        tokio::spawn(async move {
+            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                match message {
+                    Ok(AsyncMessage::Notification(_)) => {
+                        if sender.send(()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        eprintln!("blog: event feed: connection lost: {error}");
+                        return;
+                    }
+                }
+            }
+        });
+        client
+            .batch_execute(&format!("LISTEN {}", crate::db::CHANNEL))
+            .await?;
+        self.notifications = Some(Listener {
+            _client: client,
+            receiver,
+        });
+        Ok(())
+    }
+
+    /// Waits for a notification (PostgreSQL) or for the poll interval (SQLite); `false` when the
+    /// blog is gone.
+    async fn wait_for_news(&mut self) -> bool {
+        let Some(notifications) = &mut self.notifications else {
+            return self.pause(SQLITE_POLL_INTERVAL).await;
+        };
+        tokio::select! {
+            news = notifications.receiver.recv() => {
+                if news.is_none() {
+                    eprintln!("blog: event feed: the listening connection closed; reconnecting");
+                    self.notifications = None;
+                }
+                // Several commits may have notified: one read takes them all.
+                while let Some(notifications) = &mut self.notifications {
+                    if notifications.receiver.try_recv().is_err() {
+                        break;
+                    }
+                }
+                true
+            }
+            _ = self.stop.changed() => false,
+        }
+    }
+
+    /// Waits for `duration`; `false` when the blog is gone meanwhile.
+    async fn pause(&mut self, duration: Duration) -> bool {
+        tokio::select! {
+            () = sleep(duration) => true,
+            _ = self.stop.changed() => false,
+        }
+    }
+}
+
+/// The background coroutine every blog process runs: tails the feed and drops the category
+/// list on each `new-category` event; `applied` follows the last event it applied.
+#[coroutine_runtime::coroutine]
+pub(crate) fn tail(mut feed: Feed, categories: Arc<CategoryCache>, applied: Arc<AtomicI64>) {
+    while yield_!(feed.fetch_next()) {
+        let event = feed.next_object();
+        if event.kind == NEW_CATEGORY {
+            categories.invalidate();
+        }
+        applied.store(event.id, Ordering::SeqCst);
+    }
+}
