@@ -34,3 +34,20 @@ compare W1s/coroutine_local_pool W1s/async_fn_local_pool 100000
 compare W2/coroutine_lazy W2/async_fn 200000
 compare W2/coroutine W2/boxed_async_fn 200000
 compare W5/coroutines_io_loop W5/async_fns_local_pool 100000
+
+# W3, pending children woken in shuffled order: instructions per child of each join beside
+# futures_buffered::join_all. Each case runs three joins (the thread's first, and two that reuse its
+# wakers); the children's own setup (`W3p/setup`) is taken off.
+compare_join() {
+  local fixed ours base
+  fixed=$(count W3p/setup "$3")
+  ours=$(count "W3p/$1" "$3")
+  base=$(count "W3p/$2" "$3")
+  awk -v o="$ours" -v b="$base" -v f="$fixed" -v n="$3" -v case="$1" -v baseline="$2" 'BEGIN {
+    printf "W3p/%-24s %8.1f instructions/child  %-26s %8.1f   ratio %.2f  (%d children)\n",
+      case, (o - f) / (3 * n), baseline, (b - f) / (3 * n), (o - f) / (b - f), n }'
+}
+
+for n in 100 1000 10000; do
+  compare_join coroutine futures_buffered "$n"
+done

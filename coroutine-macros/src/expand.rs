@@ -12,21 +12,23 @@
 //!     #[allow(…)]
 //!     fn get_categories(db: &Db) -> Runner<impl Future<Output = Vec<Category>>> {
 //!         Runner::start(async move {
-//!             let _ = &db;
+//!             let db = db;
 //!             if false {
 //!                 return declared::<Vec<Category>>();
 //!             }
-//!             {
-//!                 let categories = yield_!(@__coroutine_yield db.categories());
-//!                 return unwrap_return(Return(categories));
-//!             }
+//!             let categories = yield_!(@__coroutine_yield db.categories());
+//!             return unwrap_return(Return(categories));
 //!         })
 //!     }
 //! ```
 //!
+//! The arguments are moved into the `async` block first, then the body's statements follow, as
+//! in an `async fn`: everything drops in reverse declaration order (see [`bind_arguments`]).
+//!
 //! The `if false { return … }` line is never run: it gives the `async` block the declared output
 //! type before the body's first `return`, so a wrong return value is reported at the value. It
-//! is left out when the declared type mentions `impl Trait`, which cannot be named there.
+//! is left out when the declared type mentions `impl Trait`, which cannot be named there, and
+//! for `-> !`, which the fn's signature spells `Never` (see [`name_never`]).
 //!
 //! With `#[coroutine(lazy)]` the `Runner::start(…)` wrapper is left out and the fn returns
 //! `impl Future<Output = T>`.
@@ -42,7 +44,7 @@
 //!
 //! * `refining_impl_trait`, on the generated fn: a trait that declares
 //!   `-> impl Future<Output = T>` is implemented by a coroutine that returns a `Runner`.
-//! * `clippy::used_underscore_binding`, on each `let _ = &arg;`: an argument named `_unused` is
+//! * `clippy::used_underscore_binding`, on each `let arg = arg;`: an argument named `_unused` is
 //!   used there by the macro, not by the user.
 //!
 //! Everything else in the body is the user's code and is linted as such.

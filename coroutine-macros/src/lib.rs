@@ -13,7 +13,11 @@
 mod args;
 mod expand;
 mod fallback;
+#[cfg(test)]
+mod fuzz;
 mod run_on_executor;
+#[cfg(test)]
+mod timing;
 mod valid;
 mod yields;
 

@@ -108,7 +108,9 @@ impl<'a> YieldRewriter<'a> {
             ))
         };
         if let Ok(mut list) = mac.parse_body_with(as_list) {
-            list.iter_mut().for_each(|expr| self.visit_expr_mut(expr));
+            for expr in &mut list {
+                self.visit_expr_mut(expr);
+            }
             mac.tokens = list.into_token_stream();
         } else if let Ok((mut value, semi, mut count)) = mac.parse_body_with(as_repeat) {
             // `vec![value; count]`: the count is a run-time value.
@@ -116,7 +118,9 @@ impl<'a> YieldRewriter<'a> {
             self.visit_expr_mut(&mut count);
             mac.tokens = quote!(#value #semi #count);
         } else if let Ok(mut stmts) = mac.parse_body_with(syn::Block::parse_within) {
-            stmts.iter_mut().for_each(|stmt| self.visit_stmt_mut(stmt));
+            for stmt in &mut stmts {
+                self.visit_stmt_mut(stmt);
+            }
             mac.tokens = quote!(#(#stmts)*);
         } else {
             let tokens = std::mem::take(&mut mac.tokens);

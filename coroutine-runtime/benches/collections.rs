@@ -29,7 +29,7 @@ use criterion::{
 use cpu_clock::ThreadCpuTime;
 use joins::{
     Pending, coroutine, coroutine_map, for_each_join, futures_buffered, futures_concurrency,
-    futures_unordered, join_all, now, value, via_vec, wake_one_by_one,
+    futures_unordered, join_all, multi, now, value, via_vec, wake_one_by_one,
 };
 
 /// The sizes of W3, to show the cost per element as the collection grows.
@@ -175,6 +175,9 @@ fn yield_map(c: &mut Criterion<ThreadCpuTime>) {
     macro_rules! case {
         ("coroutine", $join:ident) => {
             case!(@bench "coroutine", coroutine_map);
+        };
+        ("multi", $join:ident) => {
+            case!(@bench "multi", coroutine_runtime::multi);
         };
         ($name:literal, $join:ident) => {
             case!(@bench $name, (|children| via_vec(children, $join)));

@@ -24,7 +24,7 @@ use coroutine_runtime::yield_;
 use futures::future::{Pending, pending};
 use joins::{
     Pending as PendingChildren, coroutine, for_each_join, futures_buffered, futures_concurrency,
-    futures_unordered, join_all, now, wake_one_by_one,
+    futures_unordered, join_all, multi, now, wake_one_by_one,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -101,22 +101,36 @@ fn per_child<T>(join: impl FnOnce() -> T) -> (f64, f64) {
 fn join_allocations() {
     println!(
         "W6j allocations per child of a join of {JOIN_SIZE} children (allocation calls and bytes \
-         allocated from the start of the join to its result, result included)"
+         allocated from the start of the join to its result, result included); `first` is the \
+         first join of the thread, `again` the same join run right after it"
     );
     let n = JOIN_SIZE;
+    let ready = move || {
+        (0..joins::value(n))
+            .map(std::future::ready)
+            .collect::<Vec<_>>()
+    };
     macro_rules! case {
         ($name:literal, $join:ident) => {
-            let children = (0..joins::value(n)).map(std::future::ready).collect::<Vec<_>>();
-            let (ready_calls, ready_bytes) = per_child(|| now($join(children)));
-            let p = PendingChildren::new(n);
-            let (children, slots, order) = (p.children, p.slots, p.order);
-            let (pending_calls, pending_bytes) =
-                per_child(|| wake_one_by_one($join(children), &slots, &order));
-            println!(
-                "W6j_allocations/{:<22} ready {ready_calls:>5.2} allocations {ready_bytes:>6.1} bytes   \
-                 pending {pending_calls:>5.2} allocations {pending_bytes:>6.1} bytes",
-                $name
-            );
+            // A new thread each, so that `first` is the first join of its thread.
+            std::thread::spawn(move || {
+                let mut row = format!("W6j_allocations/{:<20}", $name);
+                for run in ["first", "again"] {
+                    let children = ready();
+                    let (calls, bytes) = per_child(|| now($join(children)));
+                    row += &format!(" ready/{run} {calls:.2} ({bytes:.0} B)");
+                }
+                for run in ["first", "again"] {
+                    let p = PendingChildren::new(n);
+                    let (children, slots, order) = (p.children, p.slots, p.order);
+                    let (calls, bytes) =
+                        per_child(|| wake_one_by_one($join(children), &slots, &order));
+                    row += &format!(" pending/{run} {calls:.2} ({bytes:.0} B)");
+                }
+                println!("{row}");
+            })
+            .join()
+            .expect("the join runs");
         };
     }
     for_each_join!(case);

@@ -74,6 +74,12 @@ type Callback = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()>>>>;
 /// `Duration::MAX`): a century, so it never comes, as with [`IoLoop::call_later`].
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
+/// The time on the clock of the tokio runtime this thread is in (the loop's, which a test may
+/// pause), or the system's outside one.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// `from + delay`, or [`NEVER`] from `from` if that overflows `Instant`.
 fn later_by(from: Instant, delay: Duration) -> Instant {
     from.checked_add(delay).unwrap_or_else(|| from + NEVER)
@@ -222,7 +228,7 @@ impl PeriodicCallback {
         state.running = true;
         state.generation += 1;
         state.io_loop = Some(IoLoop::current());
-        state.next = later_by(Instant::now(), state.period);
+        state.next = later_by(now(), state.period);
         drop(state);
         Periodic::schedule(&self.inner);
     }
@@ -334,7 +340,7 @@ impl Periodic {
             if !state.running || state.generation != generation {
                 return;
             }
-            let now = Instant::now();
+            let now = now();
             if state.next <= now {
                 let period = state.period.as_nanos();
                 let missed = (now - state.next).as_nanos() / period + 1;

@@ -25,6 +25,15 @@ use futures::future::FusedFuture;
 /// A panic in the body before its first suspension does not escape [`Runner::start`]: it is kept
 /// and raised again when the runner is polled, as Tornado keeps the exception in the Future.
 ///
+/// # Fairness
+///
+/// A body that suspended during `start` is not resumed by the runner's first poll: that poll
+/// wakes the task and returns `Pending`, so the task goes once through its executor, as yielding
+/// a pending future suspends the caller in Tornado. Without it, a first suspension that wakes
+/// itself (`moment`, `sleep(Duration::ZERO)`, `tokio::task::yield_now()`) would be spent inside
+/// `start`, where nobody hears the wake-up, and `loop { yield_!(tick()) }` would never let other
+/// work run. A body that finishes during `start` costs no trip.
+///
 /// # Cancellation
 ///
 /// Dropping the runner drops the body, and with it whatever the body was waiting on.
@@ -51,8 +60,9 @@ pub struct Runner<F: Future> {
 
 /// Where a [`Runner`] stands.
 enum State<F: Future> {
-    /// Suspended at a yield; boxed so it could be polled before `start` returned.
-    Suspended(Pin<Box<F>>),
+    /// Suspended at a yield; boxed so it could be polled before `start` returned. The flag is
+    /// set until the runner is first polled (see Fairness on [`Runner`]).
+    Suspended(Pin<Box<F>>, bool),
     /// The body has run to its end: what is left to hand out.
     Started(Outcome<F::Output>),
 }
@@ -113,7 +123,7 @@ impl<F: Future> Runner<F> {
     pub fn start(future: F) -> Self {
         let mut future = Box::pin(future);
         let state = match first_poll(future.as_mut()) {
-            None => State::Suspended(future),
+            None => State::Suspended(future, true),
             Some(outcome) => State::Started(outcome),
         };
         Runner { state }
@@ -145,7 +155,13 @@ impl<F: Future> Future for Runner<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         match &mut this.state {
-            State::Suspended(future) => {
+            State::Suspended(future, fresh) => {
+                if std::mem::take(fresh) {
+                    // The body's wake-ups during `start` went to a waker nobody hears: go
+                    // through the executor once before resuming it.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 let output = std::task::ready!(future.as_mut().poll(cx));
                 // Drop the body now, not when the runner is dropped.
                 this.state = State::Started(Outcome::Done);
@@ -165,7 +181,7 @@ impl<F: Future> FusedFuture for Runner<F> {
 impl<F: Future> fmt::Debug for Runner<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
-            State::Suspended(_) => "Suspended",
+            State::Suspended(..) => "Suspended",
             State::Started(Outcome::Finished(_)) => "Finished",
             State::Started(Outcome::Panicked(_)) => "Panicked",
             State::Started(Outcome::Done) => "Done",

@@ -12,10 +12,17 @@ use crate::{IntoYielded, MomentFuture, moment};
 
 /// A future that completes after `duration`: Tornado's `gen.sleep`.
 ///
-/// The clock starts when `sleep` is called, not when the future is first polled. The timer runs
-/// on its own thread (the `futures-timer` crate), so it works on any executor.
+/// The clock starts when `sleep` is called, not when the future is first polled.
 /// `sleep(Duration::ZERO)` suspends exactly once, as [`moment`] does (and as Tornado's
 /// `gen.sleep(0)` does).
+///
+/// Called inside a tokio runtime (the [`IoLoop`](crate::IoLoop) included), it uses tokio's timer,
+/// so it follows that runtime's clock: `tokio::time::pause()` and
+/// `#[tokio::test(start_paused = true)]` make an hour-long sleep instant. The runtime needs its
+/// time driver then (`enable_time` or `enable_all`, as `#[tokio::main]` has), and a thread that
+/// blocks inside the runtime (`futures::executor::block_on` there) stops its timers too. Elsewhere
+/// (`futures::executor`, smol) the timer runs on a thread of its own (the `futures-timer`
+/// crate), so it works on any executor.
 ///
 /// # Cancellation
 ///
@@ -40,12 +47,48 @@ pub fn sleep(duration: Duration) -> Sleep {
     let inner = if duration.is_zero() {
         Inner::Moment(moment.into_yielded())
     } else {
-        Inner::Delay(Delay::new(duration))
+        Inner::Timer(Timer::after(duration))
     };
     Sleep {
         inner,
         #[cfg(feature = "introspect")]
         deadline: crate::introspect::deadline(duration),
+    }
+}
+
+/// A timer on the clock of the tokio runtime it was made in, or on `futures-timer`'s thread
+/// outside one. Shared by [`sleep`] and [`with_timeout`](crate::with_timeout).
+pub(crate) enum Timer {
+    /// Made inside a tokio runtime.
+    Tokio(Pin<Box<tokio::time::Sleep>>),
+    /// Made outside any tokio runtime.
+    Thread(Delay),
+}
+
+impl Timer {
+    /// A timer that fires `duration` from now.
+    pub(crate) fn after(duration: Duration) -> Timer {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            Timer::Tokio(Box::pin(tokio::time::sleep(duration)))
+        } else {
+            Timer::Thread(Delay::new(duration))
+        }
+    }
+
+    /// Polls the timer.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match self {
+            Timer::Tokio(sleep) => sleep.as_mut().poll(cx),
+            Timer::Thread(delay) => Pin::new(delay).poll(cx),
+        }
+    }
+
+    /// Which clock it follows, for `Debug`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Timer::Tokio(_) => "tokio timer",
+            Timer::Thread(_) => "timer thread",
+        }
     }
 }
 
@@ -63,8 +106,8 @@ pub struct Sleep {
 enum Inner {
     /// A zero duration: suspend once.
     Moment(MomentFuture),
-    /// A timer on `futures-timer`'s thread.
-    Delay(Delay),
+    /// A timer.
+    Timer(Timer),
 }
 
 impl Future for Sleep {
@@ -73,7 +116,7 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let poll = match &mut self.inner {
             Inner::Moment(once) => Pin::new(once).poll(cx),
-            Inner::Delay(delay) => Pin::new(delay).poll(cx),
+            Inner::Timer(timer) => timer.poll(cx),
         };
         #[cfg(feature = "introspect")]
         if poll.is_pending() {
@@ -87,9 +130,9 @@ impl Future for Sleep {
 #[cfg_attr(feature = "introspect", allow(clippy::missing_fields_in_debug))]
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.inner {
+        let kind = match &self.inner {
             Inner::Moment(_) => "moment",
-            Inner::Delay(_) => "timer",
+            Inner::Timer(timer) => timer.kind(),
         };
         f.debug_struct("Sleep").field("kind", &kind).finish()
     }

@@ -402,6 +402,6 @@ impl<T> fmt::Debug for Submitted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Submitted")
             .field("finished", &self.receiver.is_none())
-            .finish()
+            .finish_non_exhaustive()
     }
 }

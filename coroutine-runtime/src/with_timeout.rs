@@ -6,17 +6,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_timer::Delay;
 use pin_project_lite::pin_project;
 
+use crate::sleep::Timer;
 use crate::{TimeoutError, Yieldable};
 
 /// Waits for `future` (any [`Yieldable`] value) for at most `timeout`: Tornado's
 /// `gen.with_timeout`.
 ///
 /// Resolves to `Ok` with the output if it comes in time, or to `Err(TimeoutError)` once `timeout`
-/// has passed. The clock starts when `with_timeout` is called. The timer runs on its own thread
-/// (the `futures-timer` crate), so it works on any executor.
+/// has passed. The clock starts when `with_timeout` is called. Its timer is [`sleep`](crate::sleep)'s:
+/// tokio's inside a tokio runtime (so a paused clock applies), a timer thread elsewhere.
 ///
 /// # Errors
 ///
@@ -54,7 +54,7 @@ use crate::{TimeoutError, Yieldable};
 pub fn with_timeout<Y: Yieldable<K>, K>(timeout: Duration, future: Y) -> WithTimeout<Y::Future> {
     WithTimeout {
         future: Some(future.into_yielded()),
-        delay: Delay::new(timeout),
+        timer: Timer::after(timeout),
         deadline: deadline(timeout),
     }
 }
@@ -81,7 +81,7 @@ pin_project! {
         // The future waited on; `None` once it has finished or timed out.
         future: Option<F>,
         // Fires at the deadline.
-        delay: Delay,
+        timer: Timer,
         // The deadline, for `introspect` (nothing without it).
         deadline: Deadline,
     }
@@ -101,7 +101,7 @@ impl<F: Future> Future for WithTimeout<F> {
             this.future.set(None);
             return Poll::Ready(Ok(output));
         }
-        if Pin::new(this.delay).poll(cx).is_ready() {
+        if this.timer.poll(cx).is_ready() {
             this.future.set(None);
             return Poll::Ready(Err(TimeoutError(())));
         }

@@ -84,6 +84,56 @@ impl InFlight {
     }
 }
 
+/// A small deterministic random number generator (xorshift64), so that the shuffled orders of
+/// the tests are the same on every run.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (any value; 0 is replaced by a fixed non-zero one).
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Rng(if seed == 0 {
+            0x2545_f491_4f6c_dd1d
+        } else {
+            seed
+        })
+    }
+
+    /// A number below `bound` (which must not be 0).
+    pub fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % bound as u64).expect("below a usize bound")
+    }
+
+    /// `0..n` in a shuffled order.
+    pub fn shuffled(&mut self, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, self.below(i + 1));
+        }
+        order
+    }
+}
+
+/// The size of a soak test: `full` when the environment sets `SOAK_FULL=1`, else `full` divided
+/// by `SOAK_DIVISOR` (default 50, so CI can afford it; `bench/valgrind.sh` sets more), but never
+/// below `least`.
+#[must_use]
+pub fn soak_size(full: usize, least: usize) -> usize {
+    if std::env::var_os("SOAK_FULL").is_some_and(|value| value == "1") {
+        return full;
+    }
+    let divisor = std::env::var("SOAK_DIVISOR")
+        .ok()
+        .and_then(|value| value.parse::<usize>().ok())
+        .filter(|&divisor| divisor > 0)
+        .unwrap_or(50);
+    (full / divisor).max(least)
+}
+
 /// A future that never completes and counts its drop.
 #[derive(Debug)]
 pub struct Forever(pub DropToken);

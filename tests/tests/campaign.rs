@@ -27,7 +27,10 @@ fn with_disabled_pattern(#[cfg(any())] (a, b): (u32, u32), request: u32) -> u32 
 }
 
 #[coroutine_runtime::coroutine]
-fn with_enabled_arguments(#[cfg(all())] extra: u32, #[cfg(all())] (a, b): (u32, u32)) -> u32 {
+fn with_enabled_arguments(
+    #[cfg(not(any()))] extra: u32,
+    #[cfg(not(any()))] (a, b): (u32, u32),
+) -> u32 {
     yield_!(moment);
     extra + a + b
 }
@@ -152,8 +155,9 @@ fn a_coroutine_may_never_return() {
         assert!(coroutine_tests::poll_once(&mut running).is_pending());
     }
     drop(running);
-    // One tick per resumption: the call ran it to its first yield.
-    assert_eq!(*ticks.borrow(), 3);
+    // The call ran it to its first yield; the first poll goes through the executor once
+    // (`Runner`'s fairness), and each later poll resumes it for one tick.
+    assert_eq!(*ticks.borrow(), 2);
     let panicked = std::panic::catch_unwind(|| block_on(fails("stop")));
     assert_eq!(
         panicked.unwrap_err().downcast_ref::<String>().unwrap(),

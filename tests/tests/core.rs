@@ -358,11 +358,15 @@ fn coroutines_run_on_tokio() {
         .enable_all()
         .build()
         .unwrap();
-    let result = runtime.block_on(async {
-        let handle = tokio::spawn(many_ready_yields(1000));
-        let slept = tokio::spawn(sleeps_on_tokio());
-        (handle.await.unwrap(), slept.await.unwrap())
-    });
+    let result = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        async {
+            let handle = tokio::spawn(many_ready_yields(1000));
+            let slept = tokio::spawn(sleeps_on_tokio());
+            (handle.await.unwrap(), slept.await.unwrap())
+        },
+    ));
     assert_eq!(result, (499_500, 5));
 }
 

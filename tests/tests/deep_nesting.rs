@@ -2,7 +2,8 @@
 //! `a + 1 + 1 …` chain, written by `build.rs`. The macro once overflowed its stack on them and
 //! crashed rustc; now they compile, as the same `async fn`s do, and run.
 
-#![allow(unused_braces, unused_parens)]
+// The nesting is the point of the test.
+#![allow(unused_braces, unused_parens, clippy::double_parens)]
 
 use coroutine_runtime::yield_;
 use futures::executor::block_on;

@@ -66,7 +66,9 @@ fn a_ref_self_method_starts_at_the_call_and_borrows_until_it_finishes() {
         log: Vec::new(),
     };
     let mut running = counter.get();
-    // Suspended at its `yield_!(moment)`: one poll lets it finish.
+    // Suspended at its `yield_!(moment)`: the first poll goes through the executor once (the
+    // runner's fairness), the second lets it finish.
+    assert_eq!(poll_once(&mut running), Poll::Pending);
     assert_eq!(poll_once(&mut running), Poll::Ready(5));
 }
 
@@ -151,6 +153,8 @@ fn pattern_arguments_live_until_the_coroutine_finishes() {
         0,
         "both parts are owned by the suspended coroutine"
     );
+    assert_eq!(poll_once(&mut running), Poll::Pending); // the runner's trip (fairness)
+    assert_eq!(counter.dropped(), 0);
     assert_eq!(poll_once(&mut running), Poll::Ready(()));
     assert_eq!(counter.dropped(), 2);
 }

@@ -121,7 +121,7 @@ fn hash_map_handshake(n: usize) -> HashMap<usize, u32> {
 fn a_hash_map_polls_every_lazy_child() {
     on_both(|| async {
         let values = hash_map_handshake(8).await;
-        let expected: HashMap<usize, u32> = (0..8).map(|i| (i, 7 - i as u32)).collect();
+        let expected: HashMap<usize, u32> = (0..8_u32).map(|i| (i as usize, 7 - i)).collect();
         assert_eq!(values, expected);
     });
 }

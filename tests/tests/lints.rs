@@ -158,8 +158,8 @@ mod single_expressions {
     #[coroutine_runtime::coroutine]
     pub(super) fn matched(x: Option<u32>) -> u32 {
         match x {
-            Some(n) => n,
-            None => 0,
+            Some(n) if n > 1 => n,
+            _ => 1,
         }
     }
 

@@ -2,7 +2,7 @@
 //! overlap, cancellation and cost, on futures' executor and on tokio.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, DropToken, Forever, InFlight, later, on_both, poll_once};
+use coroutine_tests::{DropCounter, DropToken, Forever, InFlight, Rng, later, on_both, poll_once};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, ready};
@@ -312,7 +312,11 @@ fn a_yielded_vec_can_be_spawned_on_tokio() {
         })
         .collect();
     let results = runtime
-        .block_on(async { tokio::spawn(multi(children)).await })
+        .block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on tokio",
+            async { tokio::spawn(multi(children)).await },
+        ))
         .expect("the task finished");
     assert_eq!(results, [0, 1, 2, 3]);
     assert_eq!(counter.dropped(), 4);
@@ -381,20 +385,6 @@ fn a_wake_up_polls_only_the_woken_children() {
     assert_eq!(total_polls(), 300);
 }
 
-/// A small deterministic shuffle (xorshift), to wake children in a scrambled order.
-fn shuffled(n: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    for i in (1..n).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let j = usize::try_from(state % (i as u64 + 1)).unwrap();
-        order.swap(i, j);
-    }
-    order
-}
-
 #[test]
 fn ten_thousand_children_woken_from_another_thread_in_random_order() {
     let n = 10_000;
@@ -403,7 +393,7 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
         .unzip();
     let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
     let waker_thread = std::thread::spawn(move || {
-        for (k, i) in shuffled(n).into_iter().enumerate() {
+        for (k, i) in Rng::new(0).shuffled(n).into_iter().enumerate() {
             senders[i].take().unwrap().send(i * 2).unwrap();
             if k % 1000 == 0 {
                 std::thread::yield_now();
@@ -411,7 +401,11 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
         }
     });
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let results = runtime.block_on(multi(receivers));
+    let results = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        multi(receivers),
+    ));
     waker_thread.join().unwrap();
     let results: Vec<usize> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(results, (0..n).map(|i| i * 2).collect::<Vec<_>>());
@@ -452,4 +446,87 @@ fn a_yielded_hash_map_gives_a_map_sized_for_its_keys() {
         "{}",
         map.capacity()
     );
+}
+
+/// The handles of a [`Gate`]: its flag, its poll count and its last waker.
+type GateHandle = (
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<AtomicUsize>,
+    Arc<std::sync::Mutex<Option<Waker>>>,
+);
+
+/// `n` closed gates and their handles.
+fn closed_gates(n: usize) -> (Vec<Gate>, Vec<GateHandle>) {
+    (0..n)
+        .map(|_| {
+            let gate = Gate {
+                open: Arc::default(),
+                polls: Arc::default(),
+                waker: Arc::default(),
+            };
+            let handle = (gate.open.clone(), gate.polls.clone(), gate.waker.clone());
+            (gate, handle)
+        })
+        .unzip()
+}
+
+/// The polls of every gate, added up.
+fn total_polls(handles: &[GateHandle]) -> usize {
+    handles.iter().map(|h| h.1.load(Ordering::SeqCst)).sum()
+}
+
+#[test]
+fn joins_one_after_another_on_a_thread_reuse_the_wakers_and_poll_only_woken_children() {
+    std::thread::spawn(|| {
+        for round in 0..3 {
+            let (gates, handles) = closed_gates(300);
+            let mut waiting = multi(gates);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            assert_eq!(total_polls(&handles), 300);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            // The thread's first join gives the children their wakers in a second pass; the
+            // next ones reuse them, and give them at once.
+            let expected = if round == 0 { 600 } else { 300 };
+            assert_eq!(total_polls(&handles), expected, "round {round}");
+            for (k, i) in Rng::new(0).shuffled(300).into_iter().enumerate() {
+                handles[i].0.store(true, Ordering::SeqCst);
+                handles[i].2.lock().unwrap().take().unwrap().wake();
+                let poll = poll_once(&mut waiting);
+                assert_eq!(poll.is_ready(), k == 299);
+                assert_eq!(total_polls(&handles), expected + k + 1, "round {round}");
+            }
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn a_waker_kept_after_its_join_has_finished_does_not_reach_the_next_join() {
+    std::thread::spawn(|| {
+        let (gates, old) = closed_gates(100);
+        let mut waiting = multi(gates);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        // Opened and woken, but every waker stays where the gate put it.
+        for handle in &old {
+            handle.0.store(true, Ordering::SeqCst);
+            handle.2.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        }
+        assert!(poll_once(&mut waiting).is_ready());
+        drop(waiting);
+        let (gates, handles) = closed_gates(100);
+        let mut waiting = multi(gates);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        // The old wakers were still held: the new join made its own, in a second pass.
+        assert_eq!(total_polls(&handles), 200);
+        for handle in &old {
+            handle.2.lock().unwrap().take().unwrap().wake();
+        }
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(total_polls(&handles), 200);
+    })
+    .join()
+    .unwrap();
 }

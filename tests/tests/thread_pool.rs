@@ -178,7 +178,9 @@ fn dropping_the_future_before_the_job_starts_skips_the_job() {
         started_tx.send(()).unwrap();
         blocked.recv().unwrap();
     });
-    started_rx.recv().unwrap();
+    started_rx
+        .recv_timeout(coroutine_tests::LIMIT)
+        .expect("timed out waiting for the busy job to start");
     let ran = Arc::new(AtomicUsize::new(0));
     let counter = ran.clone();
     let drops = DropCounter::new();

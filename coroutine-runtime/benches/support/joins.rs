@@ -172,6 +172,11 @@ pub(crate) fn coroutine<F: Future + 'static>(children: Vec<F>) -> Vec<F::Output>
     yield_!(children)
 }
 
+/// Ours without the coroutine: `multi`, the same join engine, awaited in an `async fn`.
+pub(crate) async fn multi<F: Future>(children: Vec<F>) -> Vec<F::Output> {
+    coroutine_runtime::multi(children).await
+}
+
 /// `futures::future::join_all`.
 pub(crate) async fn join_all<F: Future>(children: Vec<F>) -> Vec<F::Output> {
     futures::future::join_all(children).await
@@ -235,6 +240,7 @@ where
 macro_rules! for_each_join {
     ($case:ident) => {
         $case!("coroutine", coroutine);
+        $case!("multi", multi);
         $case!("join_all", join_all);
         $case!("futures_buffered", futures_buffered);
         $case!("futures_concurrency", futures_concurrency);

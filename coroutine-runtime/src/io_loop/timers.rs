@@ -50,7 +50,8 @@ impl IoLoop {
     where
         F: FnOnce() + 'static,
     {
-        let now = Instant::now();
+        // Tokio's clock, so that a test that pauses the loop's clock pauses its timers too.
+        let now = tokio::time::Instant::now().into_std();
         // A delay too large to represent never fires; a far deadline does the same.
         let deadline = now.checked_add(delay).unwrap_or_else(|| now + NEVER);
         self.call_at(deadline, callback)

@@ -19,14 +19,15 @@ impl Store {
     pub fn push(&self, line: &str) -> usize {
         yield_!(moment);
         self.lines.borrow_mut().push(line.to_owned());
-        yield_!(ready(self.lines.borrow().len()))
+        let count = self.lines.borrow().len();
+        yield_!(ready(count))
     }
 }
 
 /// Borrows two arguments with distinct lifetimes across yields, lazily.
 #[coroutine_runtime::coroutine(lazy)]
 pub fn longest<'a>(first: &'a str, second: &str) -> usize {
-    let held = &first[..];
+    let held: &'a str = first.trim();
     yield_!(moment);
     held.len().max(yield_!(ready(second.len())))
 }
