@@ -319,9 +319,7 @@ impl Local {
             return Some(index);
         }
         let mut count = CHUNK_COUNT.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(cell) = CHUNKS.get(*count) else {
-            return None;
-        };
+        let cell = CHUNKS.get(*count)?;
         let first = u32::try_from(*count * CHUNK).expect("fewer than 2^32 slots");
         cell.get_or_init(|| (0..CHUNK).map(|_| Slot::default()).collect());
         *count += 1;
