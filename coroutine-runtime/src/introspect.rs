@@ -20,7 +20,12 @@
 //!     yield_!(query()) + 1
 //! }
 //!
-//! let running = handler();
+//! use futures::FutureExt;
+//!
+//! let mut running = handler();
+//! // As an executor would: the first poll is a trip through the executor, the second resumes.
+//! assert!((&mut running).now_or_never().is_none());
+//! assert!((&mut running).now_or_never().is_none());
 //! let tree = introspect::snapshot();
 //! let root = tree.roots().iter().find(|n| n.name().ends_with("::handler")).unwrap();
 //! assert_eq!(root.children()[0].name(), root.name().replace("handler", "query"));

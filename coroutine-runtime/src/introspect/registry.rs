@@ -25,7 +25,7 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -260,18 +260,29 @@ pub(crate) fn key_index(key: u64) -> Option<usize> {
 /// Slots per chunk.
 const CHUNK: usize = 1024;
 
-type Chunk = Arc<[Slot]>;
+/// Most chunks: 4,194,304 coroutines suspended at once. Past that, a coroutine is not shown.
+const MAX_CHUNKS: usize = 4096;
 
-/// Every chunk, in index order.
-static CHUNKS: RwLock<Vec<Chunk>> = RwLock::new(Vec::new());
+/// Every chunk, by index; allocated on first use, never freed.
+static CHUNKS: [OnceLock<Box<[Slot]>>; MAX_CHUNKS] = [const { OnceLock::new() }; MAX_CHUNKS];
+
+/// How many chunks have been allocated.
+static CHUNK_COUNT: Mutex<usize> = Mutex::new(0);
+
+/// The slot of index `index`, if its chunk exists.
+#[inline]
+fn slot(index: u32) -> Option<&'static Slot> {
+    let index = index as usize;
+    let chunk = CHUNKS.get(index / CHUNK)?.get()?;
+    chunk.get(index % CHUNK)
+}
 
 /// Free slots given back by threads that ended or had too many.
 static FREE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// A thread's free slots, and the chunks it has seen.
+/// A thread's free slots.
 struct Local {
     free: Vec<u32>,
-    chunks: Vec<Chunk>,
 }
 
 /// Most free slots a thread keeps before giving some back.
@@ -289,25 +300,15 @@ impl Drop for Local {
 
 thread_local! {
     static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local { free: Vec::new(), chunks: Vec::new() })
+        RefCell::new(Local { free: Vec::new() })
     };
 }
 
 impl Local {
-    /// The slot of index `index`.
-    fn slot(&mut self, index: u32) -> &Slot {
-        let index = index as usize;
-        if index / CHUNK >= self.chunks.len() {
-            self.chunks
-                .clone_from(&CHUNKS.read().unwrap_or_else(PoisonError::into_inner));
-        }
-        &self.chunks[index / CHUNK][index % CHUNK]
-    }
-
-    /// A free slot's index.
-    fn take(&mut self) -> u32 {
+    /// A free slot's index; `None` when every chunk is taken.
+    fn take(&mut self) -> Option<u32> {
         if let Some(index) = self.free.pop() {
-            return index;
+            return Some(index);
         }
         {
             let mut global = FREE.lock().unwrap_or_else(PoisonError::into_inner);
@@ -315,17 +316,18 @@ impl Local {
             self.free.extend(global.drain(keep..));
         }
         if let Some(index) = self.free.pop() {
-            return index;
+            return Some(index);
         }
-        let mut chunks = CHUNKS.write().unwrap_or_else(PoisonError::into_inner);
-        let first = u32::try_from(chunks.len() * CHUNK).expect("fewer than 2^32 slots");
-        chunks.push((0..CHUNK).map(|_| Slot::default()).collect());
-        self.chunks.clone_from(&chunks);
-        drop(chunks);
+        let mut count = CHUNK_COUNT.lock().unwrap_or_else(PoisonError::into_inner);
+        let cell = CHUNKS.get(*count)?;
+        let first = u32::try_from(*count * CHUNK).expect("fewer than 2^32 slots");
+        cell.get_or_init(|| (0..CHUNK).map(|_| Slot::default()).collect());
+        *count += 1;
+        drop(count);
         // Hand them out lowest first.
         let end = first + u32::try_from(CHUNK).expect("a small chunk");
         self.free.extend((first + 1..end).rev());
-        first
+        Some(first)
     }
 
     fn give_back(&mut self, index: u32) {
@@ -339,66 +341,35 @@ impl Local {
     }
 }
 
-/// Runs `f` on the slot of index `index`, from any thread (even one whose locals are gone).
-fn with_slot<T>(index: u32, f: impl FnOnce(&Slot) -> T) -> T {
-    let mut f = Some(f);
-    let done = LOCAL.try_with(|local| {
-        let mut local = local.borrow_mut();
-        (f.take().expect("called once"))(local.slot(index))
-    });
-    if let Ok(value) = done {
-        return value;
-    }
-    let chunks = CHUNKS.read().unwrap_or_else(PoisonError::into_inner);
-    let index = index as usize;
-    (f.take().expect("not called above"))(&chunks[index / CHUNK][index % CHUNK])
-}
-
 /// A slot a [`Tracked`] yield holds: the slot's index + 1.
 type Handle = NonZeroU32;
 
-/// Takes a slot for a coroutine at `site`; returns its handle and key.
-fn register(site: u32, running: bool, parent: u64, detail: Detail) -> (Handle, u64) {
+/// Takes a slot for a coroutine at `site`; returns its handle and key, or `None` when every
+/// chunk is taken.
+fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Handle, u64)> {
+    let index = LOCAL
+        .try_with(|local| local.borrow_mut().take())
+        .unwrap_or_else(|_| Local { free: Vec::new() }.take())?;
+    let slot = slot(index)?;
     let since = now();
-    let fill = |slot: &Slot| {
-        let generation = slot.generation.load(Ordering::Relaxed).wrapping_add(1);
-        slot.write(|slot| {
-            slot.generation.store(generation, Ordering::Relaxed);
-            slot.since.store(since, Ordering::Relaxed);
-            slot.parent.store(parent, Ordering::Relaxed);
-            slot.detail.store(detail.encode(), Ordering::Relaxed);
-            slot.site
-                .store(site | if running { RUNNING } else { 0 }, Ordering::Relaxed);
-        });
-        generation
-    };
-    let done = LOCAL.try_with(|local| {
-        let mut local = local.borrow_mut();
-        let index = local.take();
-        (index, fill(local.slot(index)))
+    let generation = slot.generation.load(Ordering::Relaxed).wrapping_add(1);
+    slot.write(|slot| {
+        slot.generation.store(generation, Ordering::Relaxed);
+        slot.since.store(since, Ordering::Relaxed);
+        slot.parent.store(parent, Ordering::Relaxed);
+        slot.detail.store(detail.encode(), Ordering::Relaxed);
+        slot.site
+            .store(site | if running { RUNNING } else { 0 }, Ordering::Relaxed);
     });
-    let (index, generation) = done.unwrap_or_else(|_| {
-        // The thread is ending: take a slot from the global list, or a new chunk's.
-        let mut local = Local {
-            free: Vec::new(),
-            chunks: Vec::new(),
-        };
-        let index = local.take();
-        let generation = fill(local.slot(index));
-        (index, generation)
-    });
-    (
-        Handle::new(index + 1).expect("index + 1"),
-        key(index, generation),
-    )
+    Some((Handle::new(index + 1)?, key(index, generation)))
 }
 
 /// Frees the slot of `handle`.
 fn unregister(handle: Handle) {
     let index = handle.get() - 1;
-    with_slot(index, |slot| {
+    if let Some(slot) = slot(index) {
         slot.write(|slot| slot.site.store(0, Ordering::Relaxed));
-    });
+    }
     let returned = LOCAL.try_with(|local| local.borrow_mut().give_back(index));
     if returned.is_err() {
         FREE.lock()
@@ -409,12 +380,8 @@ fn unregister(handle: Handle) {
 
 /// Every occupied slot, read without waiting for any writer.
 pub(crate) fn read_all() -> Vec<Entry> {
-    let chunks = CHUNKS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
     let mut entries = Vec::new();
-    for (c, chunk) in chunks.iter().enumerate() {
+    for (c, chunk) in CHUNKS.iter().map_while(OnceLock::get).enumerate() {
         for (i, slot) in chunk.iter().enumerate() {
             let index = u32::try_from(c * CHUNK + i).expect("fewer than 2^32 slots");
             if let Some(entry) = slot.read(index) {
@@ -478,12 +445,15 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
         return 0;
     };
     if let Some(handle) = frame.handle.get() {
-        return with_slot(handle.get() - 1, |slot| {
-            key(handle.get() - 1, slot.generation.load(Ordering::Relaxed))
+        let index = handle.get() - 1;
+        return slot(index).map_or(0, |slot| {
+            key(index, slot.generation.load(Ordering::Relaxed))
         });
     }
     let parent = index.checked_sub(1).map_or(0, |up| materialize(stack, up));
-    let (handle, key) = register(site.id(), true, parent, Detail::Unknown);
+    let Some((handle, key)) = register(site.id(), true, parent, Detail::Unknown) else {
+        return 0;
+    };
     frame.handle.set(Some(handle));
     key
 }
@@ -502,12 +472,13 @@ pub(crate) fn current() -> Vec<&'static Site> {
 }
 
 /// Puts the stack's depth back when a poll returns or unwinds.
-struct Pop<'a>(&'a Cell<usize>, usize);
+struct Pop(usize);
 
-impl Drop for Pop<'_> {
+impl Drop for Pop {
     #[inline]
     fn drop(&mut self) {
-        self.0.set(self.1);
+        let depth = self.0;
+        let _ = STACK.try_with(|stack| stack.depth.set(depth));
     }
 }
 
@@ -552,74 +523,89 @@ impl<F: Future> Future for Tracked<F> {
         let this = self.project();
         let site = *this.site;
         let handle = *this.handle;
-        STACK.with(|stack| {
-            if let Some(handle) = handle {
-                set_running(handle, site, true);
-            }
-            let depth = stack.depth.get();
-            if let Some(frame) = stack.frames.get(depth) {
-                frame.site.set(Some(site));
-                frame.handle.set(handle);
-                frame.detail.set(Detail::Unknown);
-            }
-            stack.depth.set(depth + 1);
-            let pop = Pop(&stack.depth, depth);
-            let result = this.inner.poll(cx);
-            drop(pop);
-            match result {
-                Poll::Ready(output) => {
-                    // A child may have given this yield a slot during the poll.
-                    let handle = stack.frames.get(depth).map_or(handle, |f| f.handle.get());
-                    if let Some(handle) = handle {
-                        *this.handle = None;
-                        unregister(handle);
-                    }
-                    Poll::Ready(output)
+        if let Some(handle) = handle {
+            set_running(handle, site);
+        }
+        let depth = push(site, handle);
+        let pop = Pop(depth);
+        let result = this.inner.poll(cx);
+        drop(pop);
+        // A child may have given this yield a slot during the poll.
+        let handle = STACK.with(|stack| stack.frames.get(depth).map_or(handle, |f| f.handle.get()));
+        match result {
+            Poll::Ready(output) => {
+                if let Some(handle) = handle {
+                    *this.handle = None;
+                    unregister(handle);
                 }
-                Poll::Pending => {
-                    *this.handle = Some(suspended(stack, depth, site, handle));
-                    Poll::Pending
-                }
+                Poll::Ready(output)
             }
-        })
-    }
-}
-
-/// Sets or clears the running mark of `handle`'s slot.
-fn set_running(handle: Handle, site: &'static Site, running: bool) {
-    let id = site.id() | if running { RUNNING } else { 0 };
-    with_slot(handle.get() - 1, |slot| {
-        slot.site.store(id, Ordering::Relaxed);
-    });
-}
-
-/// Records that the yield at `depth` of `stack` has suspended; returns its slot.
-#[cold]
-#[inline(never)]
-fn suspended(stack: &Stack, depth: usize, site: &'static Site, before: Option<Handle>) -> Handle {
-    let frame = stack.frames.get(depth);
-    let handle = frame.map_or(before, |f| f.handle.get());
-    let detail = frame.map_or(Detail::Unknown, |f| f.detail.get());
-    let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
-    match handle {
-        None => register(site.id(), false, parent, detail).0,
-        Some(handle) => {
-            let id = site.id();
-            with_slot(handle.get() - 1, |slot| {
-                let fresh = slot.site.load(Ordering::Relaxed) & RUNNING != 0 && before.is_none();
-                slot.write(|slot| {
-                    if fresh {
-                        // Given a slot by a child during this very poll: suspended from now.
-                        slot.since.store(now(), Ordering::Relaxed);
-                    }
-                    slot.parent.store(parent, Ordering::Relaxed);
-                    slot.detail.store(detail.encode(), Ordering::Relaxed);
-                    slot.site.store(id, Ordering::Relaxed);
-                });
-            });
-            handle
+            Poll::Pending => {
+                *this.handle = suspended(depth, site, *this.handle, handle);
+                Poll::Pending
+            }
         }
     }
+}
+
+/// Pushes the frame of a yield at `site` on this thread's stack; returns its depth.
+#[inline]
+fn push(site: &'static Site, handle: Option<Handle>) -> usize {
+    STACK.with(|stack| {
+        let depth = stack.depth.get();
+        if let Some(frame) = stack.frames.get(depth) {
+            frame.site.set(Some(site));
+            frame.handle.set(handle);
+            frame.detail.set(Detail::Unknown);
+        }
+        stack.depth.set(depth + 1);
+        depth
+    })
+}
+
+/// Marks `handle`'s slot as being polled.
+#[inline]
+fn set_running(handle: Handle, site: &'static Site) {
+    if let Some(slot) = slot(handle.get() - 1) {
+        slot.site.store(site.id() | RUNNING, Ordering::Relaxed);
+    }
+}
+
+/// Records that the yield at `depth` has suspended: `before` is the slot it had when its poll
+/// began, `handle` the one it has now (a child may have given it one); returns its slot.
+#[cold]
+#[inline(never)]
+fn suspended(
+    depth: usize,
+    site: &'static Site,
+    before: Option<Handle>,
+    handle: Option<Handle>,
+) -> Option<Handle> {
+    let (detail, parent) = STACK.with(|stack| {
+        let detail = stack
+            .frames
+            .get(depth)
+            .map_or(Detail::Unknown, |f| f.detail.get());
+        let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
+        (detail, parent)
+    });
+    let id = site.id();
+    let Some(handle) = handle else {
+        return register(id, false, parent, detail).map(|(handle, _)| handle);
+    };
+    if let Some(slot) = slot(handle.get() - 1) {
+        let fresh = before.is_none();
+        slot.write(|slot| {
+            if fresh {
+                // Given a slot by a child during this very poll: suspended from now.
+                slot.since.store(now(), Ordering::Relaxed);
+            }
+            slot.parent.store(parent, Ordering::Relaxed);
+            slot.detail.store(detail.encode(), Ordering::Relaxed);
+            slot.site.store(id, Ordering::Relaxed);
+        });
+    }
+    Some(handle)
 }
 
 /// How long ago `since` (nanoseconds after [`base`]) was.
