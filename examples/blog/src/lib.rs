@@ -34,6 +34,7 @@
 mod async_handlers;
 mod cache;
 mod db;
+mod debug;
 mod feed;
 mod form;
 mod handlers;
@@ -156,6 +157,7 @@ impl Blog {
     /// | `GET /category/<name>` | the category's posts; 404 if there is no such category |
     /// | `GET /new` | the form to write a post |
     /// | `POST /post` | stores the post and redirects to it; 400 with the reasons if refused |
+    /// | `GET /debug/coroutines` | the suspended coroutines at their yield lines (`?format=json`, `?older_than=5s`); needs the `introspect` feature, else 501 |
     ///
     /// Every page but the error pages shows the category sidebar. A database failure answers
     /// 500, and any other address 404.
@@ -202,6 +204,7 @@ impl Blog {
             .route("/category/{name}", get(handlers::category))
             .route("/new", get(handlers::new_post))
             .route("/post", post(handlers::create_post))
+            .route("/debug/coroutines", get(debug::coroutines))
             .fallback(handlers::not_found)
             .with_state(self.clone())
     }
