@@ -264,8 +264,13 @@
 //! let io_loop = IoLoop::current();
 //! let background = ticks.clone();
 //! io_loop.spawn_callback(move || minute_loop(background));
-//! io_loop.run_sync(|| sleep(Duration::from_millis(35)));
-//! assert!(ticks.get() >= 2);
+//! // Meanwhile, the main coroutine waits for three ticks (at most 10 s, on a loaded machine).
+//! let waited = io_loop.run_sync_timeout(Duration::from_secs(10), || async {
+//!     while ticks.get() < 3 {
+//!         sleep(Duration::from_millis(5)).await;
+//!     }
+//! });
+//! assert!(waited.is_ok());
 //! ```
 //!
 //! # Coroutines in traits
