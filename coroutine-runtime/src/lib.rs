@@ -345,6 +345,11 @@
 
 mod error;
 mod io_loop;
+
+/// The README's code blocks, compiled and run by `cargo test --doc` so that they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 mod join;
 mod moment;
 mod multi;
