@@ -12,21 +12,23 @@
 //!     #[allow(…)]
 //!     fn get_categories(db: &Db) -> Runner<impl Future<Output = Vec<Category>>> {
 //!         Runner::start(async move {
-//!             let _ = &db;
+//!             let db = db;
 //!             if false {
 //!                 return declared::<Vec<Category>>();
 //!             }
-//!             {
-//!                 let categories = yield_!(@__coroutine_yield db.categories());
-//!                 return unwrap_return(Return(categories));
-//!             }
+//!             let categories = yield_!(@__coroutine_yield db.categories());
+//!             return unwrap_return(Return(categories));
 //!         })
 //!     }
 //! ```
 //!
+//! The arguments are moved into the `async` block first, then the body's statements follow, as
+//! in an `async fn`: everything drops in reverse declaration order (see [`bind_arguments`]).
+//!
 //! The `if false { return … }` line is never run: it gives the `async` block the declared output
 //! type before the body's first `return`, so a wrong return value is reported at the value. It
-//! is left out when the declared type mentions `impl Trait`, which cannot be named there.
+//! is left out when the declared type mentions `impl Trait`, which cannot be named there, and
+//! for `-> !`, which the fn's signature spells `Never` (see [`name_never`]).
 //!
 //! With `#[coroutine(lazy)]` the `Runner::start(…)` wrapper is left out and the fn returns
 //! `impl Future<Output = T>`.
@@ -42,7 +44,7 @@
 //!
 //! * `refining_impl_trait`, on the generated fn: a trait that declares
 //!   `-> impl Future<Output = T>` is implemented by a coroutine that returns a `Runner`.
-//! * `clippy::used_underscore_binding`, on each `let _ = &arg;`: an argument named `_unused` is
+//! * `clippy::used_underscore_binding`, on each `let arg = arg;`: an argument named `_unused` is
 //!   used there by the macro, not by the user.
 //!
 //! Everything else in the body is the user's code and is linted as such.
@@ -55,7 +57,7 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{
     Attribute, Block, FnArg, ImplItem, ImplItemFn, Item, ItemFn, Pat, Path, ReturnType, Signature,
-    Stmt, Type, Visibility,
+    Type, Visibility,
 };
 
 use crate::args::Args;
@@ -194,14 +196,16 @@ fn coroutine_fn(
     ReturnRewriter { krate }.rewrite_body(&mut body);
 
     let (mut sig, bindings) = bind_arguments(&sig);
-    let moves = argument_moves(&sig);
     let declared = declared_output(krate, &sig.output);
+    name_never(krate, &mut sig.output);
+    // The body's statements go straight into the `async` block, after the arguments, as in an
+    // `async fn`; kept as a block, a one-expression body would trip `unused_braces`.
+    let body = &body.stmts;
     let future = quote_spanned! {Span::mixed_site()=>
         async move {
-            #(#moves)*
             #(#bindings)*
             #declared
-            #body
+            #(#body)*
         }
     };
     let body = if args.lazy {
@@ -239,6 +243,18 @@ fn runner_output(krate: &Path, output: &ReturnType) -> ReturnType {
     syn::parse_quote!(-> #krate::Runner<impl ::core::future::Future<Output = #output>>)
 }
 
+/// `-> !` becomes `-> Never`, the same type under a name stable Rust accepts as a generic
+/// argument (`Future<Output = !>` is unstable; an `async fn` may say `-> !` only because rustc
+/// writes its future type itself).
+fn name_never(krate: &Path, output: &mut ReturnType) {
+    if let ReturnType::Type(_, ty) = output {
+        if let Type::Never(never) = &**ty {
+            let krate = respanned(krate.to_token_stream(), never.span());
+            **ty = syn::parse_quote_spanned!(never.span()=> #krate::__private::Never);
+        }
+    }
+}
+
 /// The declared result type: what the user wrote after `->`, or `()`.
 pub(crate) fn result_type(output: &ReturnType) -> Type {
     match output {
@@ -249,10 +265,11 @@ pub(crate) fn result_type(output: &ReturnType) -> Type {
 
 /// `if false { return declared::<T>(); }`: fixes the `async` block's output type to the declared
 /// one before the body's first `return`, spanned on the declared type so that rustc's "return
-/// type inferred to be `T` here" points at it. Nothing when `T` mentions `impl Trait`.
+/// type inferred to be `T` here" points at it. Nothing when `T` mentions `impl Trait` or is `!`.
 fn declared_output(krate: &Path, output: &ReturnType) -> TokenStream {
     let ty = result_type(output);
-    if mentions_impl_trait(&ty) {
+    // (A body declared `-> !` diverges: a `return` before it would be unreachable code.)
+    if mentions_impl_trait(&ty) || matches!(ty, Type::Never(_)) {
         return TokenStream::new();
     }
     let span = match output {
@@ -269,7 +286,7 @@ fn declared_output(krate: &Path, output: &ReturnType) -> TokenStream {
 }
 
 /// `tokens`, every one of them moved to `span`.
-fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {
@@ -285,49 +302,76 @@ fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// Renames arguments bound by a pattern other than a plain name, so the future can own them:
-/// `(a, b): (u8, u8)` becomes `__coroutine_arg0: (u8, u8)`, and `let (a, b) = __coroutine_arg0;`
-/// goes first in the body.
-fn bind_arguments(sig: &Signature) -> (Signature, Vec<Stmt>) {
+/// Moves every argument into the future, in declaration order, as an `async fn` does: the
+/// body's locals come after them, so everything drops in reverse declaration order when the
+/// future finishes or is dropped.
+///
+/// ```text
+/// Input:  fn f(#[cfg(x)] mut a: A, (b, c): (B, C), _: D)
+/// Output: fn f(#[cfg(x)] a: A, __coroutine_arg1: (B, C), __coroutine_arg2: D)
+///         and, first in the `async move` block,
+///         #[cfg(x)] let mut a = a;
+///         let __coroutine_arg1 = __coroutine_arg1; let (b, c) = __coroutine_arg1;
+///         let __coroutine_arg2 = __coroutine_arg2; let _ = __coroutine_arg2;
+/// ```
+///
+/// Each `let` carries the argument's attributes, so a `#[cfg]`-disabled argument leaves no
+/// statement behind, and a lint attribute on an argument covers its binding. `self` cannot be
+/// rebound: `let _ = &self;` makes the future own it, and it drops last, as it does in an
+/// `async fn`.
+fn bind_arguments(sig: &Signature) -> (Signature, Vec<TokenStream>) {
     let mut sig = sig.clone();
     let mut bindings = Vec::new();
     for (i, input) in sig.inputs.iter_mut().enumerate() {
-        let FnArg::Typed(typed) = input else { continue };
-        if matches!(&*typed.pat, Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none()) {
-            continue;
+        let typed = match input {
+            FnArg::Receiver(receiver) => {
+                let attrs = &receiver.attrs;
+                let token = &receiver.self_token;
+                bindings.push(quote!(#(#attrs)* let _ = &#token;));
+                continue;
+            }
+            FnArg::Typed(typed) => typed,
+        };
+        let attrs = &typed.attrs;
+        if let Pat::Ident(name) = &mut *typed.pat {
+            if name.subpat.is_none() && name.by_ref.is_none() {
+                // The `mut` moves to the binding the body uses.
+                let mutability = name.mutability.take();
+                let name = &name.ident;
+                bindings.push(quote! {
+                    #(#attrs)*
+                    // An argument named `_unused` is used here, by the macro, not by the user.
+                    #[allow(clippy::used_underscore_binding)]
+                    let #mutability #name = #name;
+                });
+                continue;
+            }
         }
         let name = format_ident!("__coroutine_arg{}", i, span = Span::mixed_site());
         let pat = std::mem::replace(&mut *typed.pat, syn::parse_quote!(#name));
-        bindings.push(syn::parse_quote!(let #pat = #name;));
+        // A `ref mut` in the pattern borrows the moved argument mutably.
+        let mutability = binds_by_ref_mut(&pat).then(<syn::Token![mut]>::default);
+        bindings.push(quote! {
+            #(#attrs)* let #mutability #name = #name;
+            #(#attrs)* let #pat = #name;
+        });
     }
     (sig, bindings)
 }
 
-/// `let _ = &arg;` for every argument, so the future owns it (and drops it when it finishes,
-/// as an `async fn` does) even when the body never mentions it.
-///
-/// Called after [`bind_arguments`], so every typed argument is a plain name.
-fn argument_moves(sig: &Signature) -> Vec<TokenStream> {
-    sig.inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Receiver(receiver) => {
-                let token = &receiver.self_token;
-                Some(quote!(let _ = &#token;))
-            }
-            FnArg::Typed(typed) => match &*typed.pat {
-                Pat::Ident(name) => {
-                    let name = &name.ident;
-                    Some(quote! {
-                        // An argument named `_unused` is used here, by the macro, not by the user.
-                        #[allow(clippy::used_underscore_binding)]
-                        let _ = &#name;
-                    })
-                }
-                _ => None,
-            },
-        })
-        .collect()
+/// Whether `pat` binds a name by `ref mut`.
+fn binds_by_ref_mut(pat: &Pat) -> bool {
+    /// Sets its flag on finding `ref mut name`.
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            self.0 |= pat.by_ref.is_some() && pat.mutability.is_some();
+            syn::visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_pat(pat);
+    finder.0
 }
 
 /// Whether `ty` contains `impl Trait`.

@@ -13,7 +13,9 @@
 //!
 //! ```text
 //! Input:  let r = yield client.fetch(url);
-//! Output: let r = ::coroutine_runtime::__private::yielded(client.fetch(url)).await;
+//! Output: let r = ::coroutine_runtime::__yield_site!(client.fetch(url));
+//!         which expands to `::coroutine_runtime::__private::yielded(client.fetch(url)).await`
+//!         (with the runtime's `introspect` feature, to a wrapper that records the yield's site)
 //! ```
 //!
 //! [`YieldRewriter`] stops at closures, `async` blocks and nested items: a yield there would not
@@ -21,10 +23,14 @@
 //! its place, so that the code emitted beside the error type-checks as the fixed code will.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
-use quote::quote;
+use quote::{ToTokens, quote};
+use syn::parse::ParseStream;
+use syn::punctuated::Punctuated;
+
+use crate::expand::respanned;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Attribute, Expr, Macro, Path, Stmt};
+use syn::{Attribute, Expr, Macro, Path, Stmt, Token};
 
 /// Rewrites every yield point of a coroutine body into an `.await` on the yielded value.
 pub(crate) struct YieldRewriter<'a> {
@@ -48,6 +54,7 @@ impl<'a> YieldRewriter<'a> {
         mac.tokens = match parse_yield_argument(mac) {
             Ok(mut value) => {
                 self.visit_expr_mut(&mut value);
+                self.convert_tuple_elements(&mut value);
                 quote!(@__coroutine_yield #value)
             }
             Err(error) => {
@@ -57,9 +64,68 @@ impl<'a> YieldRewriter<'a> {
         };
     }
 
-    /// Rewrites the `yield_!` calls found in the tokens of another macro's invocation.
-    fn rewrite_tokens(&mut self, tokens: TokenStream) -> TokenStream {
-        map_yield_groups(tokens, &mut |mac| self.rewrite_yield_macro(mac))
+    /// Converts each element of a yielded tuple literal into its future on its own, so a value
+    /// that cannot be yielded is reported at the element, not as the whole tuple's type. The
+    /// tuple's own conversion would make the same calls.
+    ///
+    /// ```text
+    /// Input:  yield_!((fetch(a), "text"))
+    /// Output: yield_!(@__coroutine_yield (yielded(fetch(a)), yielded("text")))
+    ///         error: `&str` cannot be yielded from a coroutine, at "text"
+    /// ```
+    fn convert_tuple_elements(&self, value: &mut Expr) {
+        let Expr::Tuple(tuple) = value else { return };
+        for element in &mut tuple.elems {
+            if matches!(element, Expr::Tuple(_)) {
+                self.convert_tuple_elements(element);
+            } else {
+                let span = element.span();
+                // The runtime's path too, or rustc would point at the attribute.
+                let krate = respanned(self.krate.to_token_stream(), span);
+                let original = std::mem::replace(element, Expr::Verbatim(TokenStream::new()));
+                *element = syn::parse_quote_spanned! {span=>
+                    #krate::__private::yielded(#original)
+                };
+            }
+        }
+    }
+
+    /// Rewrites the yields in the arguments of another macro's invocation (`vec![…]`,
+    /// `format!(…)`, `assert!(…)`). Arguments that parse as expressions or statements are
+    /// visited as such, so a closure or an `async` block among them is seen for what it is;
+    /// other tokens are scanned for `yield_!` calls.
+    fn rewrite_macro_arguments(&mut self, mac: &mut Macro) {
+        if !mentions_yield(mac.tokens.clone()) {
+            return;
+        }
+        let as_list =
+            |input: ParseStream<'_>| Punctuated::<Expr, Token![,]>::parse_terminated(input);
+        let as_repeat = |input: ParseStream<'_>| {
+            Ok((
+                input.parse::<Expr>()?,
+                input.parse::<Token![;]>()?,
+                input.parse::<Expr>()?,
+            ))
+        };
+        if let Ok(mut list) = mac.parse_body_with(as_list) {
+            for expr in &mut list {
+                self.visit_expr_mut(expr);
+            }
+            mac.tokens = list.into_token_stream();
+        } else if let Ok((mut value, semi, mut count)) = mac.parse_body_with(as_repeat) {
+            // `vec![value; count]`: the count is a run-time value.
+            self.visit_expr_mut(&mut value);
+            self.visit_expr_mut(&mut count);
+            mac.tokens = quote!(#value #semi #count);
+        } else if let Ok(mut stmts) = mac.parse_body_with(syn::Block::parse_within) {
+            for stmt in &mut stmts {
+                self.visit_stmt_mut(stmt);
+            }
+            mac.tokens = quote!(#(#stmts)*);
+        } else {
+            let tokens = std::mem::take(&mut mac.tokens);
+            mac.tokens = map_yield_groups(tokens, &mut |mac| self.rewrite_yield_macro(mac));
+        }
     }
 }
 
@@ -73,18 +139,36 @@ impl VisitMut for YieldRewriter<'_> {
                     return;
                 };
                 self.visit_expr_mut(&mut value);
-                let krate = self.krate;
-                let span = value.span();
+                self.convert_tuple_elements(&mut value);
+                // All on the `yield` keyword, so that the runtime's `line!()` is the user's.
+                let span = y.yield_token.span;
+                let krate = respanned(self.krate.to_token_stream(), span);
                 *expr = syn::parse_quote_spanned! {span=>
-                    #krate::__private::yielded(#value).await
+                    #krate::__yield_site!(#value)
                 };
             }
             // A yield inside a closure would belong to the closure, which is not a coroutine.
             Expr::Closure(c) => Misplaced::check(&mut *c.body, "a closure", self),
             // An `async` block is its own future: `.await` works there, a yield does not.
             Expr::Async(a) => Misplaced::check(&mut a.block, "an `async` block", self),
+            // Evaluated at compile time, long before the coroutine runs.
+            Expr::Const(c) => Misplaced::check(&mut c.block, "a `const` block", self),
+            Expr::Repeat(r) => {
+                self.visit_expr_mut(&mut r.expr);
+                Misplaced::check(&mut *r.len, "an array length", self);
+            }
             _ => visit_mut::visit_expr_mut(self, expr),
         }
+    }
+
+    // A type's array lengths are constants, evaluated at compile time.
+    fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+        Misplaced::check(ty, "a type", self);
+    }
+
+    // So are const generic arguments.
+    fn visit_generic_argument_mut(&mut self, argument: &mut syn::GenericArgument) {
+        Misplaced::check(argument, "a generic argument", self);
     }
 
     fn visit_macro_mut(&mut self, mac: &mut Macro) {
@@ -92,7 +176,7 @@ impl VisitMut for YieldRewriter<'_> {
             self.rewrite_yield_macro(mac);
         } else if !is_coroutines_macro(mac) {
             // (A nested `coroutines! { … }` rewrites its own yields.)
-            mac.tokens = self.rewrite_tokens(std::mem::take(&mut mac.tokens));
+            self.rewrite_macro_arguments(mac);
         }
     }
 
@@ -134,9 +218,23 @@ impl Misplaced<'_> {
         rewriter.errors.extend(finder.errors);
     }
 
+    /// Whether the scope is evaluated at compile time: a `const` block, an array length, a type
+    /// or a generic argument.
+    fn is_constant(&self) -> bool {
+        CONSTANT_SCOPES.contains(&self.scope)
+    }
+
+    /// Whether the scope is an array length (in an expression or a type): its stand-in is `0`,
+    /// which rustc evaluates without a second error.
+    fn is_length(&self) -> bool {
+        self.scope == "an array length" || self.scope == "a type"
+    }
+
     fn report(&mut self, span: Span, what: &str) {
         let fix = if self.scope == "an `async` block" {
             "use `.await` there, or move the yield to the coroutine's own body"
+        } else if self.is_constant() {
+            "it is evaluated at compile time, before any coroutine runs"
         } else {
             "move it to the coroutine's own body"
         };
@@ -146,10 +244,15 @@ impl Misplaced<'_> {
         ));
     }
 
-    /// `yield_!(value)` becomes `yield_!(@__coroutine_misplaced value)`, with an error.
+    /// `yield_!(value)` becomes `yield_!(@__coroutine_misplaced value)`, with an error. In a
+    /// constant, the value goes too (it is no constant), and the stand-in is a `const fn`.
     fn replace_yield_macro(&mut self, mac: &mut Macro) {
         self.report(yield_macro_span(mac), "`yield_!`");
-        mac.tokens = if let Ok(mut value) = parse_yield_argument(mac) {
+        mac.tokens = if self.is_length() {
+            quote!(@__coroutine_length)
+        } else if self.is_constant() {
+            quote!(@__coroutine_constant)
+        } else if let Ok(mut value) = parse_yield_argument(mac) {
             self.visit_expr_mut(&mut value);
             quote!(@__coroutine_misplaced #value)
         } else {
@@ -157,6 +260,14 @@ impl Misplaced<'_> {
         };
     }
 }
+
+/// The scopes [`YieldRewriter`] hands to [`Misplaced`] that are evaluated at compile time.
+const CONSTANT_SCOPES: [&str; 4] = [
+    "a `const` block",
+    "an array length",
+    "a type",
+    "a generic argument",
+];
 
 /// A syntax node that [`Misplaced`] can search.
 pub(crate) trait MisplacedNode {
@@ -172,6 +283,18 @@ impl MisplacedNode for Expr {
 impl MisplacedNode for syn::Block {
     fn visit_with(&mut self, finder: &mut Misplaced<'_>) {
         finder.visit_block_mut(self);
+    }
+}
+
+impl MisplacedNode for syn::Type {
+    fn visit_with(&mut self, finder: &mut Misplaced<'_>) {
+        finder.visit_type_mut(self);
+    }
+}
+
+impl MisplacedNode for syn::GenericArgument {
+    fn visit_with(&mut self, finder: &mut Misplaced<'_>) {
+        finder.visit_generic_argument_mut(self);
     }
 }
 
@@ -194,10 +317,14 @@ impl VisitMut for Misplaced<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         if let Expr::Yield(y) = expr {
             self.report(y.yield_token.span, "`yield`");
+            let krate = self.krate;
             *expr = match y.expr.take() {
+                Some(_) if self.is_length() => syn::parse_quote!(0),
+                Some(_) if self.is_constant() => syn::parse_quote_spanned! {y.yield_token.span=>
+                    #krate::__private::constant()
+                },
                 Some(mut value) => {
                     self.visit_expr_mut(&mut value);
-                    let krate = self.krate;
                     syn::parse_quote_spanned! {value.span()=>
                         #krate::__private::misplaced(#value)
                     }
@@ -272,6 +399,16 @@ fn map_yield_groups(tokens: TokenStream, rewrite: &mut dyn FnMut(&mut Macro)) ->
         }
     }
     out.into_iter().collect()
+}
+
+/// Whether `tokens` hold a `yield_` or `yield` at any depth: only then may a macro's arguments
+/// need rewriting.
+fn mentions_yield(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => ident == "yield_" || ident == "yield",
+        TokenTree::Group(group) => mentions_yield(group.stream()),
+        _ => false,
+    })
 }
 
 /// Whether `mac` is a call of `yield_!`, under any path (`yield_!`, `coroutine_runtime::yield_!`).

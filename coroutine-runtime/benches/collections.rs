@@ -1,6 +1,7 @@
 //! W3 and W4: a coroutine yielding a `Vec` or a `HashMap` of futures, beside
-//! `futures::future::join_all` over the same children. See `BENCHMARKS.md` at the root of the
-//! repository.
+//! `futures::future::join_all`, `futures_buffered::join_all`, futures-concurrency's `Join` and
+//! `FuturesUnordered` (outputs put back in input order) over the same children. See
+//! `BENCHMARKS.md` at the root of the repository.
 //!
 //! * Ready children: every child is complete when the collection is yielded.
 //! * Pending children: every child is a hand-made future that stores its waker; after the
@@ -11,160 +12,35 @@
 //! The children are made outside the timed part; the timed part is the yield (or the
 //! `join_all`) and the wakes. Run with `cargo bench -p coroutine-runtime --bench collections`.
 
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::{Future, Ready, ready};
+use std::future::ready;
 use std::hint::black_box;
-use std::pin::{Pin, pin};
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 #[path = "support/cpu_time.rs"]
 mod cpu_clock;
+#[path = "support/joins.rs"]
+mod joins;
 
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use futures::future::join_all;
 
-use coroutine_runtime::yield_;
 use cpu_clock::ThreadCpuTime;
+use joins::{
+    Pending, coroutine, coroutine_map, for_each_join, futures_buffered, futures_concurrency,
+    futures_unordered, join_all, multi, now, value, via_vec, wake_one_by_one,
+};
 
 /// The sizes of W3, to show the cost per element as the collection grows.
 const SIZES: [usize; 4] = [100, 1_000, 10_000, 100_000];
 /// The size of W4.
 const MAP_SIZE: usize = 10_000;
-
-// ---- the children ------------------------------------------------------------------------------
-
-/// What a [`Manual`] child and the bench share.
-#[derive(Default)]
-struct Slot {
-    /// The child's output, once the bench has completed it.
-    value: Cell<Option<u64>>,
-    /// The waker the child was last polled with.
-    waker: RefCell<Option<Waker>>,
-}
-
-impl Slot {
-    /// Completes the child with `value` and wakes it.
-    fn complete(&self, value: u64) {
-        self.value.set(Some(value));
-        let waker = self.waker.borrow_mut().take();
-        waker.expect("the child was polled").wake();
-    }
-}
-
-/// A child that is pending until the bench completes it: it stores its waker, so the bench
-/// decides the order of the wakes (no timers, no threads).
-struct Manual(Rc<Slot>);
-
-impl Future for Manual {
-    type Output = u64;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
-        if let Some(value) = self.0.value.take() {
-            return Poll::Ready(value);
-        }
-        let mut waker = self.0.waker.borrow_mut();
-        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            *waker = Some(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
-/// `n` pending children, their slots, and the order the bench completes them in.
-struct Pending {
-    /// The children, in input order.
-    children: Vec<Manual>,
-    /// Their slots, in input order.
-    slots: Vec<Rc<Slot>>,
-    /// A shuffled (fixed) permutation of `0..n`.
-    order: Vec<usize>,
-}
-
-impl Pending {
-    fn new(n: usize) -> Self {
-        let slots: Vec<Rc<Slot>> = (0..n).map(|_| Rc::new(Slot::default())).collect();
-        let children = slots.iter().map(|slot| Manual(Rc::clone(slot))).collect();
-        Pending {
-            children,
-            slots,
-            order: shuffled(n),
-        }
-    }
-}
-
-/// `0..n` shuffled by Fisher-Yates with a fixed xorshift seed, so every run wakes in the same
-/// order.
-fn shuffled(n: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for i in (1..n).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let bound = u64::try_from(i + 1).expect("a usize fits in a u64");
-        order.swap(
-            i,
-            usize::try_from(state % bound).expect("less than a usize"),
-        );
-    }
-    order
-}
-
-/// The value child `i` completes with.
-fn value(i: usize) -> u64 {
-    u64::try_from(i).expect("a usize fits in a u64")
-}
-
-/// Polls `future` once with a waker that does nothing.
-fn poll<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// Runs `future` to completion; it must not wait on anything.
-fn now<F: Future>(future: F) -> F::Output {
-    match poll(pin!(future)) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("ready children finish in one poll"),
-    }
-}
-
-/// Polls `future` until its children have registered their wakers, then completes them one at a
-/// time in `order`, polling `future` after each.
-fn wake_one_by_one<F: Future>(future: F, slots: &[Rc<Slot>], order: &[usize]) -> F::Output {
-    let mut future = pin!(future);
-    assert!(poll(future.as_mut()).is_pending());
-    for &i in order {
-        slots[i].complete(value(i));
-        if let Poll::Ready(output) = poll(future.as_mut()) {
-            return output;
-        }
-    }
-    panic!("the last wake finishes the wait")
-}
+/// futures-concurrency's `Join` for `Vec` polls every child on every wake: at 100,000 pending
+/// children one iteration would take about 45 s, so it is measured up to this size only.
+const QUADRATIC_LIMIT: usize = 10_000;
 
 // ---- W3 ----------------------------------------------------------------------------------------
-
-/// Yields a `Vec` of ready children.
-#[coroutine_runtime::coroutine]
-fn yield_ready_vec(children: Vec<Ready<u64>>) -> Vec<u64> {
-    yield_!(children)
-}
-
-/// Yields a `Vec` of pending children.
-#[coroutine_runtime::coroutine]
-fn yield_pending_vec(children: Vec<Manual>) -> Vec<u64> {
-    yield_!(children)
-}
-
-/// Baseline: `join_all` over the same children.
-async fn join_all_vec<F: Future>(children: Vec<F>) -> Vec<F::Output> {
-    join_all(children).await
-}
 
 /// How criterion batches inputs of `n` children.
 fn batch_size(n: usize) -> BatchSize {
@@ -185,28 +61,22 @@ fn yield_vec(c: &mut Criterion<ThreadCpuTime>) {
     for n in SIZES {
         group.throughput(Throughput::Elements(value(n)));
         let make = || (0..value(n)).map(ready).collect::<Vec<_>>();
-        group.bench_function(BenchmarkId::new("coroutine", n), |b| {
-            b.iter_batched(
-                make,
-                |children| {
-                    let values = now(yield_ready_vec(children));
-                    assert_eq!(values.len(), n);
-                    values
-                },
-                batch_size(n),
-            );
-        });
-        group.bench_function(BenchmarkId::new("join_all", n), |b| {
-            b.iter_batched(
-                make,
-                |children| {
-                    let values = now(join_all_vec(children));
-                    assert_eq!(values.len(), n);
-                    values
-                },
-                batch_size(n),
-            );
-        });
+        macro_rules! case {
+            ($name:literal, $join:ident) => {
+                group.bench_function(BenchmarkId::new($name, n), |b| {
+                    b.iter_batched(
+                        make,
+                        |children| {
+                            let values = now($join(children));
+                            assert_eq!(values.len(), n);
+                            values
+                        },
+                        batch_size(n),
+                    );
+                });
+            };
+        }
+        for_each_join!(case);
     }
     group.finish();
 
@@ -218,28 +88,24 @@ fn yield_vec(c: &mut Criterion<ThreadCpuTime>) {
         .sampling_mode(SamplingMode::Flat);
     for n in SIZES {
         group.throughput(Throughput::Elements(value(n)));
-        group.bench_function(BenchmarkId::new("coroutine", n), |b| {
-            b.iter_batched(
-                || Pending::new(n),
-                |p| {
-                    let values = wake_one_by_one(yield_pending_vec(p.children), &p.slots, &p.order);
-                    assert_eq!(values[n - 1], value(n - 1));
-                    (values, p.slots)
-                },
-                batch_size(n),
-            );
-        });
-        group.bench_function(BenchmarkId::new("join_all", n), |b| {
-            b.iter_batched(
-                || Pending::new(n),
-                |p| {
-                    let values = wake_one_by_one(join_all_vec(p.children), &p.slots, &p.order);
-                    assert_eq!(values[n - 1], value(n - 1));
-                    (values, p.slots)
-                },
-                batch_size(n),
-            );
-        });
+        macro_rules! case {
+            ($name:literal, $join:ident) => {
+                if $name != "futures_concurrency" || n <= QUADRATIC_LIMIT {
+                    group.bench_function(BenchmarkId::new($name, n), |b| {
+                        b.iter_batched(
+                            || Pending::new(n),
+                            |p| {
+                                let values = wake_one_by_one($join(p.children), &p.slots, &p.order);
+                                assert_eq!(values[n - 1], value(n - 1));
+                                (values, p.slots)
+                            },
+                            batch_size(n),
+                        );
+                    });
+                }
+            };
+        }
+        for_each_join!(case);
     }
     group.finish();
 
@@ -262,7 +128,7 @@ fn yield_vec(c: &mut Criterion<ThreadCpuTime>) {
             b.iter_batched(
                 in_order,
                 |p| {
-                    let values = wake_one_by_one(yield_pending_vec(p.children), &p.slots, &p.order);
+                    let values = wake_one_by_one(coroutine(p.children), &p.slots, &p.order);
                     (values, p.slots)
                 },
                 batch_size(n),
@@ -272,7 +138,7 @@ fn yield_vec(c: &mut Criterion<ThreadCpuTime>) {
             b.iter_batched(
                 in_order,
                 |p| {
-                    let values = wake_one_by_one(join_all_vec(p.children), &p.slots, &p.order);
+                    let values = wake_one_by_one(join_all(p.children), &p.slots, &p.order);
                     (values, p.slots)
                 },
                 batch_size(n),
@@ -283,25 +149,6 @@ fn yield_vec(c: &mut Criterion<ThreadCpuTime>) {
 }
 
 // ---- W4 ----------------------------------------------------------------------------------------
-
-/// Yields a `HashMap` of ready children.
-#[coroutine_runtime::coroutine]
-fn yield_ready_map(children: HashMap<u64, Ready<u64>>) -> HashMap<u64, u64> {
-    yield_!(children)
-}
-
-/// Yields a `HashMap` of pending children.
-#[coroutine_runtime::coroutine]
-fn yield_pending_map(children: HashMap<u64, Manual>) -> HashMap<u64, u64> {
-    yield_!(children)
-}
-
-/// Baseline: `join_all` over the children, then the keys and outputs collected into a map.
-async fn join_all_map<F: Future>(children: HashMap<u64, F>) -> HashMap<u64, F::Output> {
-    let (keys, children): (Vec<u64>, Vec<F>) = children.into_iter().unzip();
-    let values = join_all(children).await;
-    keys.into_iter().zip(values).collect()
-}
 
 fn yield_map(c: &mut Criterion<ThreadCpuTime>) {
     let n = MAP_SIZE;
@@ -324,40 +171,38 @@ fn yield_map(c: &mut Criterion<ThreadCpuTime>) {
             .collect::<HashMap<_, _>>();
         (map, p.slots, p.order)
     };
-    group.bench_function("ready/coroutine", |b| {
-        b.iter_batched(
-            ready_map,
-            |children| now(yield_ready_map(children)),
-            BatchSize::PerIteration,
-        );
-    });
-    group.bench_function("ready/join_all", |b| {
-        b.iter_batched(
-            ready_map,
-            |children| now(join_all_map(children)),
-            BatchSize::PerIteration,
-        );
-    });
-    group.bench_function("pending/coroutine", |b| {
-        b.iter_batched(
-            pending_map,
-            |(children, slots, order)| {
-                let map = wake_one_by_one(yield_pending_map(children), &slots, &order);
-                (black_box(map), slots)
-            },
-            BatchSize::PerIteration,
-        );
-    });
-    group.bench_function("pending/join_all", |b| {
-        b.iter_batched(
-            pending_map,
-            |(children, slots, order)| {
-                let map = wake_one_by_one(join_all_map(children), &slots, &order);
-                (black_box(map), slots)
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    // Ours yields the map itself; the others join its values and collect a map again.
+    macro_rules! case {
+        ("coroutine", $join:ident) => {
+            case!(@bench "coroutine", coroutine_map);
+        };
+        ("multi", $join:ident) => {
+            case!(@bench "multi", coroutine_runtime::multi);
+        };
+        ($name:literal, $join:ident) => {
+            case!(@bench $name, (|children| via_vec(children, $join)));
+        };
+        (@bench $name:literal, $map_join:expr) => {
+            group.bench_function(concat!("ready/", $name), |b| {
+                b.iter_batched(
+                    ready_map,
+                    |children| now($map_join(children)),
+                    BatchSize::PerIteration,
+                );
+            });
+            group.bench_function(concat!("pending/", $name), |b| {
+                b.iter_batched(
+                    pending_map,
+                    |(children, slots, order)| {
+                        let map = wake_one_by_one($map_join(children), &slots, &order);
+                        (black_box(map), slots)
+                    },
+                    BatchSize::PerIteration,
+                );
+            });
+        };
+    }
+    for_each_join!(case);
     group.finish();
 }
 

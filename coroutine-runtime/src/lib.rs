@@ -26,8 +26,10 @@
 //! # Writing a coroutine
 //!
 //! * The attribute is written with its path, `#[coroutine_runtime::coroutine]` (or through an
-//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` is
-//!   ambiguous with rustc's built-in `#[coroutine]` attribute, so no import can make it work.
+//!   alias: `use coroutine_runtime as co;` then `#[co::coroutine]`). A bare `#[coroutine]` names
+//!   rustc's built-in `#[coroutine]` attribute and does not compile, even after
+//!   `use coroutine_runtime::*;`; rustc's suggested `#[crate::coroutine]`, the path of a
+//!   crate-root import, works too.
 //! * `yield_!(value)` may stand anywhere an expression may in the coroutine's own body: in a
 //!   `let`, a `match` scrutinee, a `while` or `if` condition, a loop, nested in other expressions
 //!   or macros, followed by `?`. It may not stand in a closure, an `async` block or a nested fn
@@ -344,6 +346,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+#[cfg(feature = "introspect")]
+pub mod introspect;
 mod io_loop;
 
 /// The README's code blocks, compiled and run by `cargo test --doc` so that they stay true.
@@ -540,6 +544,7 @@ pub use yielded::{IntoYielded, Yieldable, kind};
 ///     yield_!(async { 1 });
 /// }
 /// ```
+#[cfg(not(feature = "introspect"))]
 #[macro_export]
 macro_rules! yield_ {
     // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
@@ -553,15 +558,121 @@ macro_rules! yield_ {
     (@__coroutine_misplaced $value:expr) => {
         $crate::__private::misplaced($value)
     };
+    // A yield in a constant (a `const` block, a generic argument): reported by the macro, and
+    // replaced by a `const fn` call of any type.
+    (@__coroutine_constant) => {
+        $crate::__private::constant()
+    };
+    // The same in an array length, which rustc evaluates even beside an error.
+    (@__coroutine_length) => {
+        0
+    };
     // A yield without a (parsable) value: reported by the macro.
     (@__coroutine_malformed $($tokens:tt)*) => {
         ()
     };
+    // Anywhere else. The user may have written a bare `#[coroutine]`, which is rustc's built-in
+    // attribute: this is the first error they read, so it says what to write instead.
     ($($value:tt)*) => {
         ::core::compile_error!(
             "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
-             in an `async fn`, use `.await`"
+             write `#[coroutine_runtime::coroutine]` on the enclosing fn (a bare `#[coroutine]` \
+             is rustc's own attribute), or use `.await` in an `async fn`"
         )
+    };
+}
+
+/// Waits for a value inside a `#[coroutine]` fn: Tornado's `yield`.
+///
+/// `yield_!(value)` evaluates to the output of the yielded future (or of the collection of
+/// futures). The `#[coroutine]` attribute rewrites it; anywhere else it is a compile error. With
+/// the `introspect` feature (this definition), the yield also records where it waits, for
+/// [`introspect::snapshot`](crate::introspect::snapshot).
+///
+/// # Examples
+///
+/// ```
+/// use coroutine_runtime::*;
+///
+/// #[coroutine_runtime::coroutine]
+/// fn add() -> u32 {
+///     let a = yield_!(async { 1 });
+///     a + yield_!(std::future::ready(2))
+/// }
+///
+/// assert_eq!(futures::executor::block_on(add()), 3);
+/// ```
+// The same macro as without the feature but for the `@__coroutine_yield` arm; two definitions
+// so that, without the feature, a yield expands (and reports errors) exactly as it always has.
+#[cfg(feature = "introspect")]
+#[macro_export]
+macro_rules! yield_ {
+    // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
+    // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
+    // and only adds the marker.
+    (@__coroutine_yield $value:expr) => {
+        $crate::__yield_site!($value)
+    };
+    // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
+    // value of the right type so that the rest of the code type-checks as it will once fixed.
+    (@__coroutine_misplaced $value:expr) => {
+        $crate::__private::misplaced($value)
+    };
+    // A yield in a constant (a `const` block, a generic argument): reported by the macro, and
+    // replaced by a `const fn` call of any type.
+    (@__coroutine_constant) => {
+        $crate::__private::constant()
+    };
+    // The same in an array length, which rustc evaluates even beside an error.
+    (@__coroutine_length) => {
+        0
+    };
+    // A yield without a (parsable) value: reported by the macro.
+    (@__coroutine_malformed $($tokens:tt)*) => {
+        ()
+    };
+    // Anywhere else. The user may have written a bare `#[coroutine]`, which is rustc's built-in
+    // attribute: this is the first error they read, so it says what to write instead.
+    ($($value:tt)*) => {
+        ::core::compile_error!(
+            "`yield_!` can only be used in the body of a `#[coroutine_runtime::coroutine]` fn; \
+             write `#[coroutine_runtime::coroutine]` on the enclosing fn (a bare `#[coroutine]` \
+             is rustc's own attribute), or use `.await` in an `async fn`"
+        )
+    };
+}
+
+/// Not public API: the code of one yield, `yielded(value).await`; with the `introspect` feature
+/// the yielded future is also wrapped to record the yield's site while it waits (see
+/// [`introspect`](crate::introspect)). Two definitions, so that the feature decides in this crate,
+/// not in the user's.
+#[cfg(not(feature = "introspect"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __yield_site {
+    ($value:expr) => {
+        $crate::__private::yielded($value).await
+    };
+}
+
+/// Not public API: see the other definition.
+#[cfg(feature = "introspect")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __yield_site {
+    ($value:expr) => {
+        $crate::__private::yielded_at($value, {
+            // Its type name is the coroutine fn's path plus `::{{closure}}::…`.
+            struct __CoroutineSite;
+            static SITE: $crate::__private::Site = $crate::__private::Site::new(
+                ::core::file!(),
+                ::core::line!(),
+                ::core::column!(),
+                ::core::any::type_name::<__CoroutineSite>,
+            );
+            &SITE
+        })
+        .await
     };
 }
 
@@ -576,6 +687,9 @@ pub mod __private {
         value.into_yielded()
     }
 
+    #[cfg(feature = "introspect")]
+    pub use crate::introspect::{Site, yielded_at};
+
     /// The value of `Return(v)` in a coroutine's `return` or tail position.
     #[inline]
     pub fn unwrap_return<T>(value: crate::Return<T>) -> T {
@@ -587,6 +701,26 @@ pub mod __private {
     pub fn misplaced<K, Y: crate::Yieldable<K>>(_value: Y) -> Y::Output {
         unreachable!("a misplaced yield is a compile error")
     }
+
+    /// Stands in for a misplaced yield in a constant beside the macro's error.
+    #[must_use]
+    pub const fn constant<T>() -> T {
+        panic!("a yield in a constant is a compile error")
+    }
+
+    /// The type of a fn pointer's output, which names `!` on stable Rust.
+    pub trait FnOutput {
+        /// The output type.
+        type Output;
+    }
+
+    impl<T> FnOutput for fn() -> T {
+        type Output = T;
+    }
+
+    /// `!`, the output of a coroutine declared `-> !`: stable Rust accepts `!` as a return type
+    /// but not as `Future<Output = !>`, so the macro names it this way.
+    pub type Never = <fn() -> ! as FnOutput>::Output;
 
     /// Never called: `if false { return declared::<T>(); }` at the top of a coroutine's body
     /// fixes the body's output type to the declared `T` before any user `return`, so a wrong

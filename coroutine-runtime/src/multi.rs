@@ -148,6 +148,10 @@ impl<C: Children<K>, K> Future for Multi<C, K> {
         let finished = this.join.poll(cx, |_, output| {
             ControlFlow::<std::convert::Infallible, _>::Continue(Some(output))
         });
+        #[cfg(feature = "introspect")]
+        if finished.is_pending() {
+            crate::introspect::waits_on_collection(this.join.pending(), this.join.len());
+        }
         match finished {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(never)) => match never {},
@@ -197,7 +201,12 @@ impl<Y: Yieldable<K>, K> Children<K> for Vec<Y> {
     }
 
     fn rebuild<T>((): (), values: impl Iterator<Item = T>) -> Vec<T> {
-        values.collect()
+        // Not `collect`: from the engine's own buffer, `collect` would reuse that buffer in
+        // place, and the result would keep its capacity (several times its length) for as long
+        // as the caller keeps it.
+        let mut vec = Vec::with_capacity(values.size_hint().0);
+        vec.extend(values);
+        vec
     }
 }
 

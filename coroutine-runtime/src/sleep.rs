@@ -49,7 +49,11 @@ pub fn sleep(duration: Duration) -> Sleep {
     } else {
         Inner::Timer(Timer::after(duration))
     };
-    Sleep { inner }
+    Sleep {
+        inner,
+        #[cfg(feature = "introspect")]
+        deadline: crate::introspect::deadline(duration),
+    }
 }
 
 /// A timer on the clock of the tokio runtime it was made in, or on `futures-timer`'s thread
@@ -93,6 +97,9 @@ impl Timer {
 pub struct Sleep {
     /// What it waits on.
     inner: Inner,
+    /// When it ends, for `introspect`.
+    #[cfg(feature = "introspect")]
+    deadline: u64,
 }
 
 /// What a [`Sleep`] waits on.
@@ -107,13 +114,20 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut self.inner {
+        let poll = match &mut self.inner {
             Inner::Moment(once) => Pin::new(once).poll(cx),
             Inner::Timer(timer) => timer.poll(cx),
+        };
+        #[cfg(feature = "introspect")]
+        if poll.is_pending() {
+            crate::introspect::waits_on(crate::introspect::WaitsOn::Sleep(self.deadline));
         }
+        poll
     }
 }
 
+// The deadline kept for `introspect` is not shown.
+#[cfg_attr(feature = "introspect", allow(clippy::missing_fields_in_debug))]
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.inner {

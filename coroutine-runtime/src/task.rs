@@ -139,7 +139,12 @@ impl<T> Future for Task<T> {
             .receiver
             .as_mut()
             .expect("`Task` polled after completion");
-        let result = std::task::ready!(Pin::new(receiver).poll(cx));
+        let poll = Pin::new(receiver).poll(cx);
+        #[cfg(feature = "introspect")]
+        if poll.is_pending() {
+            crate::introspect::waits_on(crate::introspect::WaitsOn::Callback);
+        }
+        let result = std::task::ready!(poll);
         self.receiver = None;
         Poll::Ready(result.map_err(|oneshot::Canceled| CallbackDropped(())))
     }
@@ -179,10 +184,13 @@ impl CallbackDropped {
     ///
     /// # Examples
     ///
-    /// ```
-    /// use coroutine_runtime::CallbackDropped;
+    /// A task whose callback is dropped unused fails with exactly this value:
     ///
-    /// assert_eq!(CallbackDropped::new(), CallbackDropped::default());
+    /// ```
+    /// use coroutine_runtime::{CallbackDropped, Task};
+    ///
+    /// let dropped = Task::<u8>::new(drop);
+    /// assert_eq!(futures::executor::block_on(dropped), Err(CallbackDropped::new()));
     /// ```
     #[must_use]
     pub const fn new() -> Self {

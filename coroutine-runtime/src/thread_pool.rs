@@ -1,6 +1,7 @@
 //! [`ThreadPoolExecutor`]: runs blocking functions on a bounded set of threads, and hands back a
 //! future of each result ([`Submitted`]).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -17,6 +18,11 @@ use futures::future::FusedFuture;
 /// The name of every worker thread is this prefix, the pool's number and the worker's number:
 /// `coroutine-pool-3-1`.
 const THREAD_NAME_PREFIX: &str = "coroutine-pool";
+
+thread_local! {
+    /// The number of the pool whose worker this thread is; 0 on any other thread.
+    static WORKER_OF: Cell<usize> = const { Cell::new(0) };
+}
 
 /// Numbers the pools, so that their threads' names tell them apart.
 static NEXT_POOL_ID: AtomicUsize = AtomicUsize::new(1);
@@ -50,6 +56,15 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// (a job that held the last clone) does not wait for that thread, so it cannot deadlock; that
 /// thread finishes its job, helps drain the queue, and exits on its own. A function that never
 /// returns makes the drop wait forever.
+///
+/// # Deadlocks
+///
+/// A job that blocks until another job of its own pool finishes waits forever if every worker is
+/// busy with such jobs: the other job stays queued behind them, as in Python. With a pool of one
+/// thread this is certain, and it is caught: polling a [`Submitted`] future of a one-thread pool
+/// from that pool's own worker, while the job is not done, panics with a message saying so,
+/// instead of hanging. (A job that polls such a future without blocking on it gets the same
+/// panic.) Larger pools are not checked; give them more workers than jobs that wait on the pool.
 ///
 /// # Examples
 ///
@@ -121,6 +136,7 @@ impl Shared {
 
     /// What a worker thread runs: take jobs until the pool shuts down with an empty queue.
     fn work(self: &Arc<Self>) {
+        WORKER_OF.set(self.id);
         let mut state = self.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {
@@ -239,9 +255,15 @@ impl ThreadPoolExecutor {
             // The future may have been dropped meanwhile: then nobody wants the result.
             let _ = sender.send(result);
         });
-        self.owner.shared.enqueue(job);
+        let shared = &self.owner.shared;
+        shared.enqueue(job);
         Submitted {
             receiver: Some(receiver),
+            sole_worker_of: if shared.max_workers == 1 {
+                shared.id
+            } else {
+                0
+            },
         }
     }
 }
@@ -332,6 +354,9 @@ impl fmt::Debug for ThreadPoolExecutor {
 pub struct Submitted<T> {
     /// Where the worker sends the result; `None` once it has been handed out.
     receiver: Option<oneshot::Receiver<thread::Result<T>>>,
+    /// The number of its pool if that pool has one thread, else 0: waiting on it from that
+    /// thread is a certain deadlock.
+    sole_worker_of: usize,
 }
 
 impl<T> Future for Submitted<T> {
@@ -342,7 +367,19 @@ impl<T> Future for Submitted<T> {
             .receiver
             .as_mut()
             .expect("`Submitted` polled after completion");
-        let result = std::task::ready!(Pin::new(receiver).poll(cx));
+        let poll = Pin::new(receiver).poll(cx);
+        if poll.is_pending() {
+            // The job is queued behind the one running on this thread, the pool's only worker.
+            assert!(
+                self.sole_worker_of == 0 || WORKER_OF.get() != self.sole_worker_of,
+                "a job of a one-thread `ThreadPoolExecutor` waits on another job of the same \
+                 pool, which cannot start before it returns: a deadlock; give the pool more \
+                 workers, or call the function directly"
+            );
+            #[cfg(feature = "introspect")]
+            crate::introspect::waits_on(crate::introspect::WaitsOn::PoolJob);
+        }
+        let result = std::task::ready!(poll);
         self.receiver = None;
         match result {
             Ok(Ok(value)) => Poll::Ready(value),
@@ -365,6 +402,6 @@ impl<T> fmt::Debug for Submitted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Submitted")
             .field("finished", &self.receiver.is_none())
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -108,6 +108,10 @@ where
             Ok(value) => ControlFlow::Continue(Some(value)),
             Err(error) => ControlFlow::Break(error),
         });
+        #[cfg(feature = "introspect")]
+        if finished.is_pending() {
+            crate::introspect::waits_on_collection(this.join.pending(), this.join.len());
+        }
         match finished {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(error)) => {

@@ -55,8 +55,23 @@ pub fn with_timeout<Y: Yieldable<K>, K>(timeout: Duration, future: Y) -> WithTim
     WithTimeout {
         future: Some(future.into_yielded()),
         timer: Timer::after(timeout),
+        deadline: deadline(timeout),
     }
 }
+
+/// When a [`WithTimeout`] gives up, for `introspect`.
+#[cfg(feature = "introspect")]
+type Deadline = u64;
+#[cfg(not(feature = "introspect"))]
+type Deadline = ();
+
+#[cfg(feature = "introspect")]
+fn deadline(timeout: Duration) -> Deadline {
+    crate::introspect::deadline(timeout)
+}
+
+#[cfg(not(feature = "introspect"))]
+fn deadline(_: Duration) -> Deadline {}
 
 pin_project! {
     /// Future for [`with_timeout`].
@@ -67,6 +82,8 @@ pin_project! {
         future: Option<F>,
         // Fires at the deadline.
         timer: Timer,
+        // The deadline, for `introspect` (nothing without it).
+        deadline: Deadline,
     }
 }
 
@@ -88,6 +105,8 @@ impl<F: Future> Future for WithTimeout<F> {
             this.future.set(None);
             return Poll::Ready(Err(TimeoutError(())));
         }
+        #[cfg(feature = "introspect")]
+        crate::introspect::waits_on(crate::introspect::WaitsOn::Timeout(*this.deadline));
         Poll::Pending
     }
 }

@@ -1,7 +1,7 @@
 //! `Task` and `task!`: callback-style functions as yieldable futures.
 
 use coroutine_runtime::*;
-use coroutine_tests::{assert_send_sync, panic_message_of, poll_once};
+use coroutine_tests::{assert_send_sync, block_on, panic_message_of, poll_once};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::thread;
@@ -29,7 +29,7 @@ fn call_task() -> Result<u32, CallbackDropped> {
 
 #[test]
 fn task_resolves_to_the_value_the_callback_was_called_with_from_another_thread() {
-    assert_eq!(futures::executor::block_on(call_task()), Ok(42));
+    assert_eq!(block_on("`call_task()`", call_task()), Ok(42));
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn task_runs_the_function_at_once_inside_new() {
         callback(7);
     });
     assert_eq!(*log.lock().unwrap(), ["called"]);
-    assert_eq!(futures::executor::block_on(task), Ok(7));
+    assert_eq!(block_on("`task`", task), Ok(7));
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn task_macro_appends_the_callback_to_paths_methods_and_trailing_commas() {
         }
     }
     let client = Client { base: 40 };
-    let values = futures::executor::block_on(async {
+    let values = block_on("the test body", async {
         (
             task!(client.fetch(2)).await,
             task!(api::answer()).await,
@@ -84,7 +84,7 @@ fn a_callback_dropped_without_being_called_fails_the_yield_instead_of_hanging() 
         }))?;
         Ok(value + 1)
     }
-    let error = futures::executor::block_on(forgets()).unwrap_err();
+    let error = block_on("`forgets()`", forgets()).unwrap_err();
     assert_eq!(error, CallbackDropped::new());
     assert_eq!(
         error.to_string(),
@@ -104,7 +104,7 @@ fn a_panic_in_the_wrapped_function_surfaces_at_the_yield_not_at_new() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let running = panics_in_function(log.clone());
     assert_eq!(*log.lock().unwrap(), ["after new"]);
-    let message = panic_message_of(|| futures::executor::block_on(running));
+    let message = panic_message_of(|| block_on("`running`", running));
     assert_eq!(message, "function failed");
 }
 
@@ -138,13 +138,16 @@ fn tasks_run_on_the_io_loop() {
 #[test]
 fn a_task_is_send_and_sync_so_a_coroutine_holding_one_is_too() {
     let task = assert_send_sync(Task::new(|callback| callback(1_u32)));
-    assert_eq!(futures::executor::block_on(task), Ok(1));
+    assert_eq!(block_on("`task`", task), Ok(1));
     // A task that keeps its function's panic for the poll is `Sync` as well.
     let panicked = assert_send_sync(Task::<u32>::new(|_| panic!("kept for the poll")));
-    let message = panic_message_of(|| futures::executor::block_on(panicked));
+    let message = panic_message_of(|| block_on("`panicked`", panicked));
     assert_eq!(message, "kept for the poll");
     assert_eq!(
-        futures::executor::block_on(assert_send_sync(call_task())),
+        block_on(
+            "`assert_send_sync(call_task())`",
+            assert_send_sync(call_task())
+        ),
         Ok(42)
     );
 }

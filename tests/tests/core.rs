@@ -1,7 +1,10 @@
 //! The `#[coroutine]` attribute and its Runner: yields, returns, eager start, panics, drops.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, Forever, after, assert_send_sync, panic_message_of, poll_once};
+use coroutine_tests::{
+    DropCounter, Forever, after, assert_send_sync, block_on, panic_message_of, poll_once,
+};
+use futures::channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::future::ready;
 use std::task::Poll;
@@ -15,7 +18,7 @@ fn double(x: u32) -> u32 {
 
 #[test]
 fn yield_evaluates_to_the_future_output() {
-    assert_eq!(futures::executor::block_on(double(21)), 42);
+    assert_eq!(block_on("`double(21)`", double(21)), 42);
 }
 
 #[coroutine_runtime::coroutine]
@@ -51,7 +54,7 @@ fn yields_everywhere(log: &RefCell<Vec<String>>) -> u32 {
 #[test]
 fn yield_stands_anywhere_an_expression_may() {
     let log = RefCell::new(Vec::new());
-    let total = futures::executor::block_on(yields_everywhere(&log));
+    let total = block_on("`yields_everywhere(&log)`", yields_everywhere(&log));
     assert_eq!(total, 1 + 2 + 3 + 8 + 9 + 10);
     assert_eq!(
         *log.borrow(),
@@ -79,9 +82,12 @@ fn question_mark(ok: bool) -> Result<u32, FetchError> {
 
 #[test]
 fn question_mark_works_on_yields_and_elsewhere() {
-    assert_eq!(futures::executor::block_on(question_mark(true)), Ok(8));
     assert_eq!(
-        futures::executor::block_on(question_mark(false)),
+        block_on("`question_mark(true)`", question_mark(true)),
+        Ok(8)
+    );
+    assert_eq!(
+        block_on("`question_mark(false)`", question_mark(false)),
         Err(FetchError("boom"))
     );
 }
@@ -107,10 +113,10 @@ fn tail_value() -> &'static str {
 #[test]
 fn every_way_of_returning_gives_the_value() {
     let results: Vec<u32> = (0..4)
-        .map(|how| futures::executor::block_on(returns(how)))
+        .map(|how| block_on("`returns(how)`", returns(how)))
         .collect();
     assert_eq!(results, [10, 11, 12, 13]);
-    assert_eq!(futures::executor::block_on(tail_value()), "tail");
+    assert_eq!(block_on("`tail_value()`", tail_value()), "tail");
 }
 
 #[coroutine_runtime::coroutine]
@@ -125,7 +131,7 @@ fn a_call_runs_the_body_up_to_its_first_suspension() {
     let log = RefCell::new(Vec::new());
     let running = steps(&log);
     assert_eq!(*log.borrow(), ["before"]);
-    futures::executor::block_on(running);
+    block_on("`running`", running);
     assert_eq!(*log.borrow(), ["before", "after"]);
 }
 
@@ -155,30 +161,47 @@ fn a_lazy_coroutine_starts_on_first_poll() {
     let log = RefCell::new(Vec::new());
     let running = lazy_steps(&log);
     assert!(log.borrow().is_empty());
-    assert_eq!(futures::executor::block_on(running), 1);
+    assert_eq!(block_on("`running`", running), 1);
     assert_eq!(*log.borrow(), ["ran"]);
 }
 
 #[coroutine_runtime::coroutine]
-fn interleaved(log: &RefCell<Vec<String>>) -> u32 {
+fn fetch_next_chunk(
+    log: &RefCell<Vec<&'static str>>,
+    requested: oneshot::Sender<()>,
+    reply: oneshot::Receiver<u32>,
+) -> u32 {
+    log.borrow_mut().push("fetch sent its request");
+    requested
+        .send(())
+        .expect("the caller waits for the request");
+    let chunk = yield_!(reply).expect("the caller replies");
+    log.borrow_mut().push("fetch got its reply");
+    chunk
+}
+
+#[coroutine_runtime::coroutine]
+fn interleaved(log: &RefCell<Vec<&'static str>>) -> u32 {
     // The seed's interleaving pattern: start a fetch, do other work, then wait for it.
-    let fetch_future = after(Duration::from_millis(150), 1);
-    yield_!(after(Duration::from_millis(150), ()));
-    log.borrow_mut().push("flushed".into());
+    let (requested, request_seen) = oneshot::channel();
+    let (reply, replied) = oneshot::channel();
+    let fetch_future = fetch_next_chunk(log, requested, replied);
+    // The other work waits on the fetch's request: it finishes only if the fetch is already
+    // under way while the caller works, not when it is yielded at the end.
+    yield_!(request_seen).expect("the fetch has started");
+    log.borrow_mut().push("flushed");
+    reply.send(1).expect("the fetch waits for its reply");
     yield_!(fetch_future)
 }
 
 #[test]
 fn interleaving_overlaps_a_saved_future_with_other_work() {
     let log = RefCell::new(Vec::new());
-    let start = Instant::now();
-    assert_eq!(futures::executor::block_on(interleaved(&log)), 1);
-    let elapsed = start.elapsed();
-    assert!(
-        elapsed < Duration::from_millis(290),
-        "two 150 ms waits overlapped should take ~150 ms, took {elapsed:?}"
+    assert_eq!(block_on("the interleaved coroutine", interleaved(&log)), 1);
+    assert_eq!(
+        *log.borrow(),
+        ["fetch sent its request", "flushed", "fetch got its reply"]
     );
-    assert_eq!(*log.borrow(), ["flushed"]);
 }
 
 #[coroutine_runtime::coroutine]
@@ -201,7 +224,10 @@ fn caller_of_started(log: &RefCell<Vec<&'static str>>) -> u32 {
 fn a_coroutine_called_from_a_coroutine_starts_before_it_is_yielded() {
     let log = RefCell::new(Vec::new());
     let start = Instant::now();
-    assert_eq!(futures::executor::block_on(caller_of_started(&log)), 3);
+    assert_eq!(
+        block_on("`caller_of_started(&log)`", caller_of_started(&log)),
+        3
+    );
     assert!(start.elapsed() < Duration::from_millis(290));
     assert_eq!(
         *log.borrow(),
@@ -230,10 +256,10 @@ fn depth(n: u32) -> u32 {
 #[test]
 fn a_coroutine_can_recurse_a_thousand_deep() {
     assert_eq!(
-        futures::executor::block_on(factorial(20)),
+        block_on("`factorial(20)`", factorial(20)),
         2_432_902_008_176_640_000
     );
-    assert_eq!(futures::executor::block_on(depth(1000)), 1000);
+    assert_eq!(block_on("`depth(1000)`", depth(1000)), 1000);
 }
 
 #[coroutine_runtime::coroutine]
@@ -249,7 +275,12 @@ fn many_ready_yields(n: u32) -> u64 {
 fn a_million_ready_yields_fit_a_small_stack() {
     let total = std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)
-        .spawn(|| futures::executor::block_on(many_ready_yields(1_000_000)))
+        .spawn(|| {
+            block_on(
+                "`many_ready_yields(1_000_000)`",
+                many_ready_yields(1_000_000),
+            )
+        })
         .unwrap()
         .join()
         .unwrap();
@@ -273,10 +304,13 @@ fn a_panic_before_the_first_suspension_surfaces_at_the_await() {
     // The call returns normally...
     let running = panics_before_suspending(true);
     // ...and the await raises the panic.
-    let message = panic_message_of(|| futures::executor::block_on(running));
+    let message = panic_message_of(|| block_on("`running`", running));
     assert_eq!(message, "early failure");
     assert_eq!(
-        futures::executor::block_on(panics_before_suspending(false)),
+        block_on(
+            "`panics_before_suspending(false)`",
+            panics_before_suspending(false)
+        ),
         1
     );
 }
@@ -284,7 +318,7 @@ fn a_panic_before_the_first_suspension_surfaces_at_the_await() {
 #[test]
 fn a_panic_after_a_suspension_surfaces_at_the_await() {
     let running = panics_after_suspending();
-    let message = panic_message_of(|| futures::executor::block_on(running));
+    let message = panic_message_of(|| block_on("`running`", running));
     assert_eq!(message, "late failure");
 }
 
@@ -313,7 +347,7 @@ fn arguments_live_as_long_as_the_coroutine() {
     let counter = DropCounter::new();
     let running = unused_argument(counter.token());
     assert_eq!(counter.dropped(), 0, "the future owns its arguments");
-    futures::executor::block_on(running);
+    block_on("`running`", running);
     assert_eq!(counter.dropped(), 1);
 }
 
@@ -324,11 +358,15 @@ fn coroutines_run_on_tokio() {
         .enable_all()
         .build()
         .unwrap();
-    let result = runtime.block_on(async {
-        let handle = tokio::spawn(many_ready_yields(1000));
-        let slept = tokio::spawn(sleeps_on_tokio());
-        (handle.await.unwrap(), slept.await.unwrap())
-    });
+    let result = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        async {
+            let handle = tokio::spawn(many_ready_yields(1000));
+            let slept = tokio::spawn(sleeps_on_tokio());
+            (handle.await.unwrap(), slept.await.unwrap())
+        },
+    ));
     assert_eq!(result, (499_500, 5));
 }
 
@@ -355,7 +393,7 @@ fn holds_a_runner(x: u32) -> u32 {
 #[test]
 fn a_coroutine_is_send_and_sync_when_its_body_is_as_an_async_fn_is() {
     let running = assert_send_sync(holds_a_runner(4));
-    assert_eq!(futures::executor::block_on(running), 8);
+    assert_eq!(block_on("`running`", running), 8);
     // Also once the body has panicked during the call and keeps the panic for the await.
     let panicked = assert_send_sync(panics_before_suspending(true));
     assert!(panicked.is_finished());

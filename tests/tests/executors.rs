@@ -2,7 +2,7 @@
 //! smol and `futures::executor`, with no `IoLoop` involved except in its own test.
 
 use coroutine_runtime::*;
-use coroutine_tests::{assert_send, panic_message_of};
+use coroutine_tests::{assert_send, block_on, panic_message_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
@@ -90,12 +90,16 @@ fn on_tokio_current_thread() {
         .build()
         .unwrap();
     let count = Arc::new(AtomicU32::new(0));
-    let result = runtime.block_on(async {
-        let background = tokio::spawn(ticker(count.clone(), 3));
-        let result = workload(service()).await;
-        background.await.unwrap();
-        result
-    });
+    let result = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        async {
+            let background = tokio::spawn(ticker(count.clone(), 3));
+            let result = workload(service()).await;
+            background.await.unwrap();
+            result
+        },
+    ));
     assert_eq!(result, Ok(EXPECTED));
     assert_eq!(count.load(Ordering::SeqCst), 3);
 }
@@ -107,16 +111,20 @@ fn on_tokio_multi_thread_spawned_across_workers() {
         .enable_all()
         .build()
         .unwrap();
-    let results = runtime.block_on(async {
-        let handles: Vec<_> = (0..4)
-            .map(|_| tokio::spawn(assert_send(workload(service()))))
-            .collect();
-        let mut results = Vec::new();
-        for handle in handles {
-            results.push(handle.await.unwrap());
-        }
-        results
-    });
+    let results = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        async {
+            let handles: Vec<_> = (0..4)
+                .map(|_| tokio::spawn(assert_send(workload(service()))))
+                .collect();
+            let mut results = Vec::new();
+            for handle in handles {
+                results.push(handle.await.unwrap());
+            }
+            results
+        },
+    ));
     assert_eq!(results, vec![Ok(EXPECTED); 4]);
 }
 
@@ -127,32 +135,47 @@ async fn awaited_from_tokio_async_code() {
 
 #[test]
 fn on_smol_block_on() {
-    assert_eq!(smol::block_on(workload(service())), Ok(EXPECTED));
+    assert_eq!(
+        smol::block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on smol",
+            workload(service())
+        )),
+        Ok(EXPECTED)
+    );
 }
 
 #[test]
 fn on_smol_executors() {
     let executor = smol::Executor::new();
     let count = Arc::new(AtomicU32::new(0));
-    let result = smol::block_on(executor.run(async {
-        let background = executor.spawn(ticker(count.clone(), 3));
-        let spawned = executor.spawn(workload(service()));
-        let result = spawned.await;
-        background.await;
-        result
-    }));
+    let result = smol::block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on smol",
+        executor.run(async {
+            let background = executor.spawn(ticker(count.clone(), 3));
+            let spawned = executor.spawn(workload(service()));
+            let result = spawned.await;
+            background.await;
+            result
+        }),
+    ));
     assert_eq!(result, Ok(EXPECTED));
     assert_eq!(count.load(Ordering::SeqCst), 3);
 
     let local = smol::LocalExecutor::new();
-    let result = smol::block_on(local.run(local.spawn(workload(service()))));
+    let result = smol::block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on smol",
+        local.run(local.spawn(workload(service()))),
+    ));
     assert_eq!(result, Ok(EXPECTED));
 }
 
 #[test]
 fn on_futures_executor() {
     assert_eq!(
-        futures::executor::block_on(workload(service())),
+        block_on("`workload(service())`", workload(service())),
         Ok(EXPECTED)
     );
 
@@ -176,9 +199,26 @@ fn a_panic_in_a_pool_job_reaches_the_awaiting_task_on_every_executor() {
         .worker_threads(1)
         .build()
         .unwrap();
-    let joined = runtime.block_on(async { tokio::spawn(fails(pool.clone())).await });
+    let joined = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        async { tokio::spawn(fails(pool.clone())).await },
+    ));
     assert!(joined.unwrap_err().is_panic());
-    let message = panic_message_of(|| smol::block_on(fails(pool.clone())));
+    let message = panic_message_of(|| {
+        smol::block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on smol",
+            fails(pool.clone()),
+        ))
+    });
     assert_eq!(message, "job failed");
-    assert_eq!(smol::block_on(pool.submit(|| 5)), 5);
+    assert_eq!(
+        smol::block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on smol",
+            pool.submit(|| 5)
+        )),
+        5
+    );
 }

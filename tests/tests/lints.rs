@@ -138,3 +138,71 @@ fn generated_paths_are_absolute() {
     assert_eq!(block_on(shadowing::shadowed(1)), 2);
     assert_eq!(block_on(shadowing::shadowed_lazy((2, 3))), 5);
 }
+
+/// Bodies of one expression, which the expansion must not wrap in braces that
+/// `unused_braces` would flag.
+mod single_expressions {
+    use coroutine_runtime::{moment, yield_};
+    use std::future::ready;
+
+    #[coroutine_runtime::coroutine]
+    pub(super) fn literal() -> u32 {
+        5
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(super) fn argument(x: u32) -> u32 {
+        x
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(super) fn matched(x: Option<u32>) -> u32 {
+        match x {
+            Some(n) if n > 1 => n,
+            _ => 1,
+        }
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(super) fn yielded(x: u32) -> u32 {
+        yield_!(ready(x))
+    }
+
+    #[coroutine_runtime::coroutine(lazy)]
+    pub(super) fn lazy_literal() -> u32 {
+        5
+    }
+
+    #[coroutine_runtime::coroutine(lazy)]
+    pub(super) fn lazy_yielded() {
+        yield_!(moment);
+    }
+
+    #[coroutine_runtime::coroutine(lazy)]
+    pub(super) fn lazy_yield_value(x: u32) -> u32 {
+        yield_!(ready(x))
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(super) fn empty() {}
+
+    /// Disabled arguments leave nothing behind.
+    #[coroutine_runtime::coroutine]
+    pub(super) fn configured(#[cfg(any())] unused: u32, #[cfg(any())] (a, b): (u8, u8)) -> u32 {
+        7
+    }
+}
+
+#[test]
+fn single_expression_bodies_work() {
+    use single_expressions::*;
+    assert_eq!(block_on(literal()), 5);
+    assert_eq!(block_on(argument(6)), 6);
+    assert_eq!(block_on(matched(Some(2))), 2);
+    assert_eq!(block_on(yielded(3)), 3);
+    assert_eq!(block_on(lazy_literal()), 5);
+    block_on(lazy_yielded());
+    assert_eq!(block_on(lazy_yield_value(4)), 4);
+    block_on(empty());
+    assert_eq!(block_on(configured()), 7);
+}

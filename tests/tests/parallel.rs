@@ -2,7 +2,7 @@
 //! overlap, cancellation and cost, on futures' executor and on tokio.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, DropToken, Forever, later, on_both, poll_once};
+use coroutine_tests::{DropCounter, DropToken, Forever, InFlight, Rng, later, on_both, poll_once};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, ready};
@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 #[coroutine_runtime::coroutine]
 fn reverse_finishers() -> Vec<u64> {
@@ -24,19 +23,25 @@ fn yield_vec_keeps_input_order() {
 }
 
 #[coroutine_runtime::coroutine]
-fn ten_waits() -> Vec<usize> {
-    yield_!((0..10).map(|i| later(100, i)).collect::<Vec<_>>())
+fn ten_waits(in_flight: &InFlight) -> Vec<usize> {
+    // Lazy children: each starts its 100 ms wait when first polled, so a join that waited for
+    // them one after another would never have two in flight.
+    yield_!(
+        (0..10)
+            .map(|i| in_flight.track(async move { later(100, i).await }))
+            .collect::<Vec<_>>()
+    )
 }
 
 #[test]
 fn ten_100ms_waits_in_a_vec_overlap() {
     on_both(|| async {
-        let start = Instant::now();
-        assert_eq!(ten_waits().await, (0..10).collect::<Vec<_>>());
-        let elapsed = start.elapsed();
-        assert!(
-            elapsed < Duration::from_millis(500),
-            "ten 100 ms waits in parallel should take ~100 ms, took {elapsed:?}"
+        let in_flight = InFlight::default();
+        assert_eq!(ten_waits(&in_flight).await, (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            in_flight.most(),
+            10,
+            "all ten waits were in flight together"
         );
     });
 }
@@ -307,7 +312,11 @@ fn a_yielded_vec_can_be_spawned_on_tokio() {
         })
         .collect();
     let results = runtime
-        .block_on(async { tokio::spawn(multi(children)).await })
+        .block_on(coroutine_tests::deadline(
+            coroutine_tests::LIMIT,
+            "the future on tokio",
+            async { tokio::spawn(multi(children)).await },
+        ))
         .expect("the task finished");
     assert_eq!(results, [0, 1, 2, 3]);
     assert_eq!(counter.dropped(), 4);
@@ -376,20 +385,6 @@ fn a_wake_up_polls_only_the_woken_children() {
     assert_eq!(total_polls(), 300);
 }
 
-/// A small deterministic shuffle (xorshift), to wake children in a scrambled order.
-fn shuffled(n: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    for i in (1..n).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let j = usize::try_from(state % (i as u64 + 1)).unwrap();
-        order.swap(i, j);
-    }
-    order
-}
-
 #[test]
 fn ten_thousand_children_woken_from_another_thread_in_random_order() {
     let n = 10_000;
@@ -398,7 +393,7 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
         .unzip();
     let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
     let waker_thread = std::thread::spawn(move || {
-        for (k, i) in shuffled(n).into_iter().enumerate() {
+        for (k, i) in Rng::new(0).shuffled(n).into_iter().enumerate() {
             senders[i].take().unwrap().send(i * 2).unwrap();
             if k % 1000 == 0 {
                 std::thread::yield_now();
@@ -406,8 +401,132 @@ fn ten_thousand_children_woken_from_another_thread_in_random_order() {
         }
     });
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let results = runtime.block_on(multi(receivers));
+    let results = runtime.block_on(coroutine_tests::deadline(
+        coroutine_tests::LIMIT,
+        "the future on tokio",
+        multi(receivers),
+    ));
     waker_thread.join().unwrap();
     let results: Vec<usize> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(results, (0..n).map(|i| i * 2).collect::<Vec<_>>());
+}
+
+/// Yields `children` (ready or pending at first) and gives the outputs.
+#[coroutine_runtime::coroutine]
+fn yield_vec_of<F: Future<Output = u64> + 'static>(children: Vec<F>) -> Vec<u64> {
+    yield_!(children)
+}
+
+#[test]
+fn a_yielded_vec_gives_a_vec_with_no_spare_capacity() {
+    for n in [1, 7, 100, 1000] {
+        let values = futures::executor::block_on(yield_vec_of((0..n).map(ready).collect()));
+        assert_eq!(values, (0..n).collect::<Vec<_>>());
+        assert_eq!(values.capacity(), values.len(), "{n} ready children");
+        let pending = (0..n).map(|i| later(1, i)).collect();
+        let values = futures::executor::block_on(yield_vec_of(pending));
+        assert_eq!(values.len(), usize::try_from(n).unwrap());
+        assert_eq!(values.capacity(), values.len(), "{n} pending children");
+        let fallible = try_multi((0..n).map(|i| ready(Ok::<_, ()>(i))).collect::<Vec<_>>());
+        let values = futures::executor::block_on(fallible).unwrap();
+        assert_eq!(values.capacity(), values.len(), "{n} children of try_multi");
+    }
+}
+
+#[test]
+fn a_yielded_hash_map_gives_a_map_sized_for_its_keys() {
+    let n = 1000;
+    let children: HashMap<u64, _> = (0..n).map(|i| (i, later(1, i * 2))).collect();
+    let map = futures::executor::block_on(multi(children));
+    assert_eq!(map.len(), 1000);
+    assert_eq!(map[&999], 1998);
+    // A map made for 1,000 keys has room for fewer than 2,000.
+    assert!(
+        map.capacity() >= 1000 && map.capacity() < 2000,
+        "{}",
+        map.capacity()
+    );
+}
+
+/// The handles of a [`Gate`]: its flag, its poll count and its last waker.
+type GateHandle = (
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<AtomicUsize>,
+    Arc<std::sync::Mutex<Option<Waker>>>,
+);
+
+/// `n` closed gates and their handles.
+fn closed_gates(n: usize) -> (Vec<Gate>, Vec<GateHandle>) {
+    (0..n)
+        .map(|_| {
+            let gate = Gate {
+                open: Arc::default(),
+                polls: Arc::default(),
+                waker: Arc::default(),
+            };
+            let handle = (gate.open.clone(), gate.polls.clone(), gate.waker.clone());
+            (gate, handle)
+        })
+        .unzip()
+}
+
+/// The polls of every gate, added up.
+fn total_polls(handles: &[GateHandle]) -> usize {
+    handles.iter().map(|h| h.1.load(Ordering::SeqCst)).sum()
+}
+
+#[test]
+fn joins_one_after_another_on_a_thread_reuse_the_wakers_and_poll_only_woken_children() {
+    std::thread::spawn(|| {
+        for round in 0..3 {
+            let (gates, handles) = closed_gates(300);
+            let mut waiting = multi(gates);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            assert_eq!(total_polls(&handles), 300);
+            assert_eq!(poll_once(&mut waiting), Poll::Pending);
+            // The thread's first join gives the children their wakers in a second pass; the
+            // next ones reuse them, and give them at once.
+            let expected = if round == 0 { 600 } else { 300 };
+            assert_eq!(total_polls(&handles), expected, "round {round}");
+            for (k, i) in Rng::new(0).shuffled(300).into_iter().enumerate() {
+                handles[i].0.store(true, Ordering::SeqCst);
+                handles[i].2.lock().unwrap().take().unwrap().wake();
+                let poll = poll_once(&mut waiting);
+                assert_eq!(poll.is_ready(), k == 299);
+                assert_eq!(total_polls(&handles), expected + k + 1, "round {round}");
+            }
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn a_waker_kept_after_its_join_has_finished_does_not_reach_the_next_join() {
+    std::thread::spawn(|| {
+        let (gates, old) = closed_gates(100);
+        let mut waiting = multi(gates);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        // Opened and woken, but every waker stays where the gate put it.
+        for handle in &old {
+            handle.0.store(true, Ordering::SeqCst);
+            handle.2.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        }
+        assert!(poll_once(&mut waiting).is_ready());
+        drop(waiting);
+        let (gates, handles) = closed_gates(100);
+        let mut waiting = multi(gates);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        // The old wakers were still held: the new join made its own, in a second pass.
+        assert_eq!(total_polls(&handles), 200);
+        for handle in &old {
+            handle.2.lock().unwrap().take().unwrap().wake();
+        }
+        assert_eq!(poll_once(&mut waiting), Poll::Pending);
+        assert_eq!(total_polls(&handles), 200);
+    })
+    .join()
+    .unwrap();
 }

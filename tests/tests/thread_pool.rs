@@ -1,7 +1,7 @@
 //! `ThreadPoolExecutor` and `#[run_on_executor]`: blocking functions as yieldable futures.
 
 use coroutine_runtime::*;
-use coroutine_tests::{DropCounter, panic_message_of};
+use coroutine_tests::{DropCounter, block_on, panic_message_of};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::thread;
@@ -20,14 +20,19 @@ fn call_blocking(pool: ThreadPoolExecutor, n: u64) -> u64 {
 #[test]
 fn submit_yields_the_functions_result() {
     let pool = ThreadPoolExecutor::new(4);
-    assert_eq!(futures::executor::block_on(call_blocking(pool, 21)), 42);
+    assert_eq!(
+        block_on("`call_blocking(pool, 21)`", call_blocking(pool, 21)),
+        42
+    );
 }
 
 #[test]
 fn the_function_runs_on_a_named_pool_thread() {
     let pool = ThreadPoolExecutor::new(1);
-    let name =
-        futures::executor::block_on(pool.submit(|| thread::current().name().map(str::to_owned)));
+    let name = block_on(
+        "`pool.submit(|| thread::current().name().map(str::to_owned))`",
+        pool.submit(|| thread::current().name().map(str::to_owned)),
+    );
     let name = name.expect("pool threads are named");
     assert!(name.starts_with("coroutine-pool-"), "{name}");
     assert_ne!(thread::current().name(), Some(name.as_str()));
@@ -62,7 +67,10 @@ fn at_most_n_functions_run_at_once_and_the_rest_queue() {
             })
         })
         .collect();
-    let results: Vec<u32> = futures::executor::block_on(futures::future::join_all(jobs));
+    let results: Vec<u32> = block_on(
+        "`futures::future::join_all(jobs)`",
+        futures::future::join_all(jobs),
+    );
     assert_eq!(results, (0..12).collect::<Vec<_>>());
     // Twelve 20 ms jobs on three workers: they overlap (more than one at once), never beyond 3.
     let most = concurrency.most.load(Ordering::SeqCst);
@@ -84,7 +92,10 @@ fn n_blocking_functions_that_wait_for_each_other_all_run() {
             })
         })
         .collect();
-    let results = futures::executor::block_on(futures::future::join_all(jobs));
+    let results = block_on(
+        "`futures::future::join_all(jobs)`",
+        futures::future::join_all(jobs),
+    );
     assert_eq!(results, [0, 1, 2, 3]);
 }
 
@@ -95,12 +106,15 @@ fn a_panicking_function_surfaces_at_the_yield_and_the_pool_keeps_serving() {
         yield_!(pool.submit(|| -> u32 { panic!("blocking call failed") }))
     }
     let pool = ThreadPoolExecutor::new(1);
-    let message = panic_message_of(|| futures::executor::block_on(fails(pool.clone())));
+    let message = panic_message_of(|| block_on("`fails(pool.clone())`", fails(pool.clone())));
     assert_eq!(message, "blocking call failed");
     // The single worker survived.
     for n in 0..3 {
         assert_eq!(
-            futures::executor::block_on(call_blocking(pool.clone(), n)),
+            block_on(
+                "`call_blocking(pool.clone(), n)`",
+                call_blocking(pool.clone(), n)
+            ),
             n * 2
         );
     }
@@ -127,7 +141,7 @@ fn dropping_the_pool_lets_queued_work_finish_and_joins_its_threads() {
     assert_eq!(finished.load(Ordering::SeqCst), 6);
     drop(sender);
     for job in receiver {
-        futures::executor::block_on(job);
+        block_on("`job`", job);
     }
 }
 
@@ -148,7 +162,7 @@ fn dropping_the_last_handle_inside_a_job_does_not_deadlock() {
         receiver.recv_timeout(Duration::from_secs(10)),
         Ok("dropped inside")
     );
-    futures::executor::block_on(async {
+    block_on("the test body", async {
         job.await;
         other.await;
     });
@@ -164,7 +178,9 @@ fn dropping_the_future_before_the_job_starts_skips_the_job() {
         started_tx.send(()).unwrap();
         blocked.recv().unwrap();
     });
-    started_rx.recv().unwrap();
+    started_rx
+        .recv_timeout(coroutine_tests::LIMIT)
+        .expect("timed out waiting for the busy job to start");
     let ran = Arc::new(AtomicUsize::new(0));
     let counter = ran.clone();
     let drops = DropCounter::new();
@@ -175,9 +191,9 @@ fn dropping_the_future_before_the_job_starts_skips_the_job() {
     });
     drop(skipped);
     release.send(()).unwrap();
-    futures::executor::block_on(busy);
+    block_on("`busy`", busy);
     // A job after it, on the same single worker, proves the skipped one was taken off the queue.
-    futures::executor::block_on(pool.submit(|| ()));
+    block_on("`pool.submit(|| ())`", pool.submit(|| ()));
     assert_eq!(ran.load(Ordering::SeqCst), 0);
     assert_eq!(drops.dropped(), 1, "the skipped job's closure was dropped");
 }
@@ -188,11 +204,11 @@ fn the_pool_is_send_sync_and_cheap_to_clone() {
     assert_send_sync::<ThreadPoolExecutor>();
     let pool = ThreadPoolExecutor::new(2);
     let clone = pool.clone();
-    let from_thread = thread::spawn(move || futures::executor::block_on(clone.submit(|| 5)))
+    let from_thread = thread::spawn(move || block_on("`clone.submit(|| 5)`", clone.submit(|| 5)))
         .join()
         .unwrap();
     assert_eq!(from_thread, 5);
-    assert_eq!(futures::executor::block_on(pool.submit(|| 6)), 6);
+    assert_eq!(block_on("`pool.submit(|| 6)`", pool.submit(|| 6)), 6);
 }
 
 #[test]
@@ -280,7 +296,7 @@ fn run_on_executor_accepts_a_crate_path_and_leaves_self_module_paths_alone() {
     let offsets = renamed::Offsets {
         executor: ThreadPoolExecutor::new(1),
     };
-    assert_eq!(futures::executor::block_on(offsets.add(1)), 101);
+    assert_eq!(block_on("`offsets.add(1)`", offsets.add(1)), 101);
 }
 
 fn hasher() -> Hasher {
@@ -295,8 +311,11 @@ fn hasher() -> Hasher {
 fn run_on_executor_runs_the_body_on_the_pool_and_returns_a_yieldable_future() {
     let hasher = hasher();
     let future: Submitted<u64> = hasher.hash(vec![1, 2, 3]);
-    assert_eq!(futures::executor::block_on(future), 16);
-    assert_eq!(futures::executor::block_on(hasher.hash_both()), 13 + 13);
+    assert_eq!(block_on("`future`", future), 16);
+    assert_eq!(
+        block_on("`hasher.hash_both()`", hasher.hash_both()),
+        13 + 13
+    );
     let calls = hasher.calls.lock().unwrap();
     assert_eq!(calls.len(), 3);
     assert!(
@@ -309,18 +328,18 @@ fn run_on_executor_runs_the_body_on_the_pool_and_returns_a_yieldable_future() {
 fn run_on_executor_takes_self_by_value_and_keeps_question_mark_and_macros() {
     let hasher = hasher();
     assert_eq!(
-        futures::executor::block_on(hasher.clone().parse("32".to_owned())),
+        block_on("the parse job", hasher.clone().parse("32".to_owned())),
         Ok(42)
     );
-    assert!(futures::executor::block_on(hasher.parse("x".to_owned())).is_err());
+    assert!(block_on("the parse job", hasher.parse("x".to_owned())).is_err());
 }
 
 #[test]
 fn run_on_executor_reraises_a_panic_of_the_body_at_the_yield() {
     let hasher = hasher();
-    let message = panic_message_of(|| futures::executor::block_on(hasher.fail()));
+    let message = panic_message_of(|| block_on("`hasher.fail()`", hasher.fail()));
     assert_eq!(message, "failed with salt 10");
-    assert_eq!(futures::executor::block_on(hasher.hash(vec![])), 10);
+    assert_eq!(block_on("`hasher.hash(vec![])`", hasher.hash(vec![])), 10);
 }
 
 #[test]
@@ -328,6 +347,37 @@ fn run_on_executor_reads_the_field_named_by_its_argument() {
     let custom = Custom {
         pool: Arc::new(ThreadPoolExecutor::new(1)),
     };
-    let name = futures::executor::block_on(custom.thread_name()).unwrap();
+    let name = block_on("`custom.thread_name()`", custom.thread_name()).unwrap();
     assert!(name.starts_with("coroutine-pool-"), "{name}");
+}
+
+#[test]
+fn a_job_blocking_on_its_own_one_thread_pool_fails_instead_of_hanging() {
+    let pool = ThreadPoolExecutor::new(1);
+    let inner = pool.clone();
+    // The inner job is queued behind the outer one, on the pool's only thread.
+    let outer = pool.submit(move || futures::executor::block_on(inner.submit(|| 1)));
+    let message = panic_message_of(|| block_on("the outer job", outer));
+    assert!(
+        message.contains("a job of a one-thread `ThreadPoolExecutor` waits on another job"),
+        "{message}"
+    );
+    // The pool goes on serving.
+    assert_eq!(block_on("a job after the deadlock", pool.submit(|| 2)), 2);
+}
+
+#[test]
+fn a_job_may_block_on_its_own_pool_when_another_thread_is_free() {
+    let pool = ThreadPoolExecutor::new(2);
+    let inner = pool.clone();
+    let outer = pool.submit(move || futures::executor::block_on(inner.submit(|| 1)) + 1);
+    assert_eq!(block_on("the outer job", outer), 2);
+}
+
+#[test]
+fn a_one_thread_pool_job_may_wait_on_another_pools_job() {
+    let pool = ThreadPoolExecutor::new(1);
+    let other = ThreadPoolExecutor::new(1);
+    let outer = pool.submit(move || futures::executor::block_on(other.submit(|| 1)) + 1);
+    assert_eq!(block_on("the outer job", outer), 2);
 }

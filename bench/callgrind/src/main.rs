@@ -2,6 +2,9 @@
 //! `coroutine-callgrind CASE N`. The workloads are the criterion benches' own
 //! (`coroutine-runtime/benches/support/`), included by path; `none` measures the fixed cost.
 
+#[path = "../../../coroutine-runtime/benches/support/joins.rs"]
+#[allow(dead_code, reason = "the map joins are for the criterion bench")]
+mod joins;
 #[path = "../../../coroutine-runtime/benches/support/ping_pong.rs"]
 mod ping_pong;
 #[path = "../../../coroutine-runtime/benches/support/yield_workloads.rs"]
@@ -71,6 +74,29 @@ fn main() {
                 .spawn_local(echo_async(requests_rx, replies_tx))
                 .expect("a fresh pool");
             pool.run_until(ping_async(n, requests, replies))
+        }
+        // W3, pending children woken in shuffled order: `W3p/JOIN N` runs three joins of N
+        // children each, `W3p/setup N` makes the children of three and joins none.
+        join if join.starts_with("W3p/") => {
+            let n = usize::try_from(n).expect("N fits in a usize");
+            let mut sum = 0;
+            for _ in 0..3 {
+                let p = joins::Pending::new(n);
+                let (children, slots, order) = (p.children, p.slots, p.order);
+                macro_rules! case {
+                    ($name:literal, $join:ident) => {
+                        if &join[4..] == $name {
+                            let values = joins::wake_one_by_one(joins::$join(children), &slots, &order);
+                            sum += values[n - 1];
+                            continue;
+                        }
+                    };
+                }
+                joins::for_each_join!(case);
+                assert_eq!(&join[4..], "setup", "unknown join");
+                black_box((children, slots, order));
+            }
+            sum
         }
         case => panic!("unknown case `{case}`"),
     };
