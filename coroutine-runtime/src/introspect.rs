@@ -20,7 +20,13 @@
 //!     yield_!(query()) + 1
 //! }
 //!
-//! let running = handler();
+//! let mut running = Box::pin(handler());
+//! // An executor's first turns: a coroutine suspended since its call spends its first poll on a
+//! // trip through the executor (fair yields), so `handler` polls `query`'s body on the third.
+//! let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! for _ in 0..3 {
+//!     assert!(running.as_mut().poll(&mut cx).is_pending());
+//! }
 //! let tree = introspect::snapshot();
 //! let root = tree.roots().iter().find(|n| n.name().ends_with("::handler")).unwrap();
 //! assert_eq!(root.children()[0].name(), root.name().replace("handler", "query"));

@@ -41,9 +41,12 @@ fn chain_a_b_c_at_their_lines() {
     // Polled once by an executor, so that `a` polls `b` polls `c`.
     let mut running = Box::pin(running);
     let waker = std::task::Waker::noop();
-    let _ = running
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(waker));
+    // Twice: the first poll is the runner's trip through the executor (fairness).
+    for _ in 0..2 {
+        let _ = running
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker));
+    }
     let tree = introspect::snapshot();
     let lines = *chain::LINES.lock().unwrap();
     let a = find(&tree, "a");
@@ -67,10 +70,16 @@ fn chain_a_b_c_at_their_lines() {
     );
 }
 
-/// Polls `future` once on this thread with a waker that does nothing.
+/// Polls `future` as an executor's first turn does, on this thread with a waker that does
+/// nothing: a coroutine suspended since its call answers its first poll with a trip through the
+/// executor (the runner's fairness), so a `Pending` is followed by the poll that resumes it.
 fn poll_once<F: Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
     let waker = std::task::Waker::noop();
-    std::pin::Pin::new(future).poll(&mut std::task::Context::from_waker(waker))
+    let mut cx = std::task::Context::from_waker(waker);
+    match std::pin::Pin::new(&mut *future).poll(&mut cx) {
+        std::task::Poll::Pending => std::pin::Pin::new(future).poll(&mut cx),
+        ready => ready,
+    }
 }
 
 /// The names of `node`'s children, without the test crate's prefix.
