@@ -78,7 +78,7 @@ fn poll_once<F: Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
     let mut cx = std::task::Context::from_waker(waker);
     match std::pin::Pin::new(&mut *future).poll(&mut cx) {
         std::task::Poll::Pending => std::pin::Pin::new(future).poll(&mut cx),
-        ready => ready,
+        ready @ std::task::Poll::Ready(_) => ready,
     }
 }
 
