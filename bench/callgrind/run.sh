@@ -33,7 +33,9 @@ compare W1s/coroutine_block_on W1s/async_fn_block_on 100000
 compare W1s/coroutine_local_pool W1s/async_fn_local_pool 100000
 compare W2/coroutine_lazy W2/async_fn 200000
 compare W2/coroutine W2/boxed_async_fn 200000
+compare W1s/coroutine_io_loop W1s/async_fn_tokio_local_set 100000
 compare W5/coroutines_io_loop W5/async_fns_local_pool 100000
+compare W5/coroutines_io_loop W5/async_fns_tokio_local_set 100000
 
 # W3, pending children woken in shuffled order: instructions per child of each join beside
 # futures_buffered::join_all. Each case runs three joins (the thread's first, and two that reuse its

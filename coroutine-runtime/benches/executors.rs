@@ -2,7 +2,11 @@
 //! work. See `BENCHMARKS.md` at the root of the repository.
 //!
 //! * W5: two coroutines exchange 100,000 values (each value goes there and back over a pair of
-//!   `futures::channel::mpsc` channels), on the `IoLoop` beside two `async fn`s on a `LocalPool`.
+//!   `futures::channel::mpsc` channels), on the `IoLoop` beside the same two `async fn`s on a
+//!   bare tokio current-thread runtime with a `LocalSet` (what the `IoLoop` is made of), and on a
+//!   `LocalPool`.
+//! * W1s on the loop: one coroutine suspends 100,000 times with `yield_!(moment)` in `run_sync`,
+//!   beside the same loop of hand-written yields as an `async fn` on the bare runtime.
 //! * W8: 10,000 round trips of an empty closure through `ThreadPoolExecutor::submit`, each
 //!   awaited before the next, beside `futures::executor::ThreadPool::spawn_with_handle`; both
 //!   pools have 4 threads and are made once.
@@ -16,6 +20,9 @@ use std::time::Duration;
 mod cpu_clock;
 #[path = "support/ping_pong.rs"]
 mod ping_pong;
+#[path = "support/yield_workloads.rs"]
+#[allow(dead_code, reason = "only the suspending loops of W1s are used here")]
+mod workloads;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use futures::channel::mpsc::unbounded;
@@ -25,6 +32,7 @@ use futures::task::{LocalSpawnExt, SpawnExt};
 use coroutine_runtime::{IoLoop, ThreadPoolExecutor, yield_};
 use cpu_clock::ThreadCpuTime;
 use ping_pong::*;
+use workloads::{suspend_loop, suspend_loop_async};
 
 /// W5: values exchanged.
 const EXCHANGES: u64 = 100_000;
@@ -54,6 +62,19 @@ fn ping_pong(c: &mut Criterion<ThreadCpuTime>) {
             let (replies_tx, replies) = unbounded();
             io_loop.spawn_callback(move || echo(requests_rx, replies_tx));
             let sum = io_loop.run_sync(|| ping(black_box(EXCHANGES), requests, replies));
+            assert_eq!(sum, expected_sum(EXCHANGES));
+        });
+    });
+    let (runtime, local) = tokio_local_set();
+    group.bench_function("async_fns_tokio_local_set", |b| {
+        b.iter(|| {
+            let (requests, requests_rx) = unbounded();
+            let (replies_tx, replies) = unbounded();
+            local.spawn_local(echo_async(requests_rx, replies_tx));
+            let sum = local.block_on(
+                &runtime,
+                ping_async(black_box(EXCHANGES), requests, replies),
+            );
             assert_eq!(sum, expected_sum(EXCHANGES));
         });
     });
@@ -113,10 +134,40 @@ fn submit_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the `IoLoop` is made of, bare: a tokio current-thread runtime with its I/O and time
+/// drivers, and a `LocalSet`.
+fn tokio_local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    (runtime, tokio::task::LocalSet::new())
+}
+
+// ---- W1s on the loop -----------------------------------------------------------------------------
+
+fn suspend_on_the_loop(c: &mut Criterion<ThreadCpuTime>) {
+    let mut group = c.benchmark_group("W1s_loop_x100k");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sampling_mode(SamplingMode::Flat);
+    let io_loop = IoLoop::new();
+    group.bench_function("coroutine_io_loop", |b| {
+        b.iter(|| io_loop.run_sync(|| suspend_loop(black_box(EXCHANGES))));
+    });
+    let (runtime, local) = tokio_local_set();
+    group.bench_function("async_fn_tokio_local_set", |b| {
+        b.iter(|| local.block_on(&runtime, suspend_loop_async(black_box(EXCHANGES))));
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = single_threaded;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = ping_pong
+    targets = ping_pong, suspend_on_the_loop
 }
 // W8's work runs on the pools' threads: wall-clock time.
 criterion_group!(multi_threaded, submit_round_trip);

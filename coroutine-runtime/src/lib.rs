@@ -266,8 +266,13 @@
 //! let io_loop = IoLoop::current();
 //! let background = ticks.clone();
 //! io_loop.spawn_callback(move || minute_loop(background));
-//! io_loop.run_sync(|| sleep(Duration::from_millis(35)));
-//! assert!(ticks.get() >= 2);
+//! // Meanwhile, the main coroutine waits for three ticks (at most 10 s, on a loaded machine).
+//! let waited = io_loop.run_sync_timeout(Duration::from_secs(10), || async {
+//!     while ticks.get() < 3 {
+//!         sleep(Duration::from_millis(5)).await;
+//!     }
+//! });
+//! assert!(waited.is_ok());
 //! ```
 //!
 //! # Coroutines in traits
@@ -344,6 +349,11 @@ mod error;
 #[cfg(feature = "introspect")]
 pub mod introspect;
 mod io_loop;
+
+/// The README's code blocks, compiled and run by `cargo test --doc` so that they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 mod join;
 mod moment;
 mod multi;

@@ -38,6 +38,14 @@ use futures::future::FusedFuture;
 ///
 /// Dropping the runner drops the body, and with it whatever the body was waiting on.
 ///
+/// # Never awaited
+///
+/// A runner dropped while its body is suspended, before anything ever polled it (Tornado's
+/// fire-and-forget habit, which here silently does nothing past the first suspension), is
+/// reported as asyncio reports a coroutine that was never awaited: one `tracing` event at the
+/// `WARN` level, whose `coroutine` field names the body's type (for a `#[coroutine]` fn, its
+/// path). Without a `tracing` subscriber it costs a check of a static.
+///
 /// # Examples
 ///
 /// ```
@@ -60,9 +68,11 @@ pub struct Runner<F: Future> {
 
 /// Where a [`Runner`] stands.
 enum State<F: Future> {
-    /// Suspended at a yield; boxed so it could be polled before `start` returned. The flag is
-    /// set until the runner is first polled (see Fairness on [`Runner`]).
-    Suspended(Pin<Box<F>>, bool),
+    /// Suspended during `start`, and not polled since (see Fairness on [`Runner`]); boxed so it
+    /// could be polled before `start` returned.
+    Fresh(Fresh<F>),
+    /// Suspended at a yield, after the first poll.
+    Suspended(Pin<Box<F>>),
     /// The body has run to its end: what is left to hand out.
     Started(Outcome<F::Output>),
 }
@@ -123,7 +133,7 @@ impl<F: Future> Runner<F> {
     pub fn start(future: F) -> Self {
         let mut future = Box::pin(future);
         let state = match first_poll(future.as_mut()) {
-            None => State::Suspended(future, true),
+            None => State::Fresh(Fresh(Some(future))),
             Some(outcome) => State::Started(outcome),
         };
         Runner { state }
@@ -155,13 +165,13 @@ impl<F: Future> Future for Runner<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         match &mut this.state {
-            State::Suspended(future, fresh) => {
-                if std::mem::take(fresh) {
-                    // The body's wake-ups during `start` went to a waker nobody hears: go
-                    // through the executor once before resuming it.
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
+            State::Fresh(fresh) => {
+                first_trip(cx);
+                let future = fresh.0.take().expect("a fresh body is there until polled");
+                this.state = State::Suspended(future);
+                Poll::Pending
+            }
+            State::Suspended(future) => {
                 let output = std::task::ready!(future.as_mut().poll(cx));
                 // Drop the body now, not when the runner is dropped.
                 this.state = State::Started(Outcome::Done);
@@ -170,6 +180,42 @@ impl<F: Future> Future for Runner<F> {
             State::Started(outcome) => Poll::Ready(outcome.take()),
         }
     }
+}
+
+/// The body of a runner suspended since `start`; reports the coroutine as never awaited if it
+/// is dropped before the runner's first poll takes it out. A type of its own, so that the drop
+/// of every other runner costs nothing more.
+struct Fresh<F>(Option<Pin<Box<F>>>);
+
+/// The body's wake-ups during `start` went to a waker nobody hears: the runner's first poll goes
+/// through the executor once before resuming it. Out of line, to keep the poll of a suspended
+/// runner small.
+#[cold]
+#[inline(never)]
+fn first_trip(cx: &Context<'_>) {
+    cx.waker().wake_by_ref();
+}
+
+impl<F> Drop for Fresh<F> {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            never_awaited(std::any::type_name::<F>());
+        }
+    }
+}
+
+/// Reports a coroutine dropped before it was ever awaited (see [`Runner`]). Kept out of line:
+/// it is never on a fast path.
+#[cold]
+#[inline(never)]
+fn never_awaited(body: &'static str) {
+    // A `#[coroutine]` fn's body is an `async` block inside it: name the fn.
+    let coroutine = body.strip_suffix("::{{closure}}").unwrap_or(body);
+    tracing::warn!(
+        coroutine,
+        "coroutine `{coroutine}` was dropped before it was ever awaited, so it stopped at its \
+         first suspension; `.await` or yield it, or run it with `spawn_callback`"
+    );
 }
 
 impl<F: Future> FusedFuture for Runner<F> {
@@ -181,7 +227,7 @@ impl<F: Future> FusedFuture for Runner<F> {
 impl<F: Future> fmt::Debug for Runner<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
-            State::Suspended(..) => "Suspended",
+            State::Fresh(_) | State::Suspended(_) => "Suspended",
             State::Started(Outcome::Finished(_)) => "Finished",
             State::Started(Outcome::Panicked(_)) => "Panicked",
             State::Started(Outcome::Done) => "Done",

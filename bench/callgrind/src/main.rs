@@ -54,6 +54,20 @@ fn main() {
             io_loop.spawn_callback(move || echo(requests_rx, replies_tx));
             io_loop.run_sync(|| ping(n, requests, replies))
         }
+        "W5/async_fns_tokio_local_set" => {
+            let (runtime, local) = tokio_local_set();
+            local.spawn_local(echo_async(requests_rx, replies_tx));
+            local.block_on(&runtime, ping_async(n, requests, replies))
+        }
+        "W1s/coroutine_io_loop" => {
+            IoLoop::new().run_sync(|| suspend_loop(n));
+            0
+        }
+        "W1s/async_fn_tokio_local_set" => {
+            let (runtime, local) = tokio_local_set();
+            local.block_on(&runtime, suspend_loop_async(n));
+            0
+        }
         "W5/async_fns_local_pool" => {
             let mut pool = LocalPool::new();
             pool.spawner()
@@ -87,4 +101,14 @@ fn main() {
         case => panic!("unknown case `{case}`"),
     };
     black_box(result);
+}
+
+/// What the `IoLoop` is made of, bare: a tokio current-thread runtime with its drivers, and a
+/// `LocalSet`.
+fn tokio_local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    (runtime, tokio::task::LocalSet::new())
 }

@@ -254,7 +254,14 @@ impl IoLoopHandle {
         F: FnOnce() + Send + 'static,
     {
         // Fails once the loop is closed or gone: the callback is dropped with the error.
-        let _ = self.shared.sender.unbounded_send(Box::new(callback));
+        if self
+            .shared
+            .sender
+            .unbounded_send(Box::new(callback))
+            .is_ok()
+        {
+            self.shared.signal();
+        }
     }
 
     /// Runs the coroutine that `function` returns in the background on the loop, like

@@ -171,7 +171,10 @@ struct Shared {
     sender: UnboundedSender<RemoteCallback>,
     /// Set by `stop`; cleared by the run that sees it.
     stop: AtomicBool,
-    /// Wakes the running loop's control future (after `stop`, or a panic handler's panic).
+    /// Set with every wake of [`Shared::waker`]: the control future has something to do (a
+    /// callback sent, `stop`, a panic handler's panic). Otherwise it costs one load per poll.
+    signalled: AtomicBool,
+    /// Wakes the running loop's control future.
     waker: AtomicWaker,
 }
 
@@ -179,6 +182,12 @@ impl Shared {
     /// Asks the running loop to return after its current iteration.
     fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.signal();
+    }
+
+    /// Wakes the running loop's control future to look at the flags and the channel.
+    fn signal(&self) {
+        self.signalled.store(true, Ordering::SeqCst);
         self.waker.wake();
     }
 }
@@ -239,6 +248,7 @@ impl IoLoop {
                 shared: Arc::new(Shared {
                     sender,
                     stop: AtomicBool::new(false),
+                    signalled: AtomicBool::new(false),
                     waker: AtomicWaker::new(),
                 }),
                 remote: RefCell::new(receiver),
@@ -549,7 +559,7 @@ impl IoLoop {
         if let Some(handler) = handler {
             if let Err(fatal) = panic::catch_unwind(AssertUnwindSafe(|| handler(payload))) {
                 self.inner.fatal.borrow_mut().get_or_insert(fatal);
-                self.inner.shared.waker.wake();
+                self.inner.shared.signal();
             }
             return;
         }
@@ -645,6 +655,8 @@ impl IoLoop {
     fn run<T, Fut: Future<Output = T>>(&self, main: impl FnOnce() -> Fut) -> Exit<T> {
         let _entered = self.enter();
         let tasks = self.tasks();
+        // A `stop` or a callback that came before the run is seen on its first poll.
+        self.inner.shared.signalled.store(true, Ordering::SeqCst);
         tasks.block_on(self.runtime(), async {
             let mut main = pin!(main());
             poll_fn(|cx| {
@@ -663,21 +675,35 @@ impl IoLoop {
         /// Callbacks run per poll, so that a flood from other threads cannot starve the tasks.
         const BATCH: usize = 128;
         let shared = &self.inner.shared;
+        if !shared.signalled.load(Ordering::SeqCst) {
+            // The waker registered on the last signal is still there: nothing took it since.
+            return Poll::Pending;
+        }
+        // Registered before the flag is cleared, so a signal in between is not lost.
         shared.waker.register(cx.waker());
-        for _ in 0..BATCH {
-            if let Some(payload) = self.inner.fatal.borrow_mut().take() {
-                return Poll::Ready(Exit::Fatal(payload));
-            }
-            if shared.stop.swap(false, Ordering::SeqCst) {
-                return Poll::Ready(Exit::Stopped);
-            }
-            let next = self.inner.remote.borrow_mut().poll_next_unpin(cx);
-            match next {
-                Poll::Ready(Some(callback)) => self.guarded(callback),
-                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+        let mut budget = BATCH;
+        while shared.signalled.swap(false, Ordering::SeqCst) {
+            loop {
+                if let Some(payload) = self.inner.fatal.borrow_mut().take() {
+                    return Poll::Ready(Exit::Fatal(payload));
+                }
+                if shared.stop.swap(false, Ordering::SeqCst) {
+                    return Poll::Ready(Exit::Stopped);
+                }
+                if budget == 0 {
+                    // More next time, after the tasks have had their turn.
+                    shared.signalled.store(true, Ordering::SeqCst);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                budget -= 1;
+                let next = self.inner.remote.borrow_mut().poll_next_unpin(cx);
+                match next {
+                    Poll::Ready(Some(callback)) => self.guarded(callback),
+                    Poll::Ready(None) | Poll::Pending => break,
+                }
             }
         }
-        cx.waker().wake_by_ref();
         Poll::Pending
     }
 }
