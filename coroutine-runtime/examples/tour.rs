@@ -391,6 +391,7 @@ fn main() {
     callbacks();
     blocking();
     running_in_background();
+    where_is_it_stuck(&client);
 }
 
 fn yielding(client: &HttpClient) {
@@ -544,6 +545,30 @@ where
     io_loop.spawn_callback(move || looper(recorder, start));
     io_loop.run_sync(|| sleep(Duration::from_millis(170)));
     println!("  {name:<50} ticks at {:?} ms", ticks.borrow());
+}
+
+/// Issue 11's tree, photographed mid-flight: every suspended coroutine at its `yield_!` line.
+fn where_is_it_stuck(client: &HttpClient) {
+    section("Where is it stuck? (the `introspect` feature)");
+    #[cfg(feature = "introspect")]
+    {
+        let tree = Rc::new(RefCell::new(String::new()));
+        let photo = Rc::clone(&tree);
+        IoLoop::current().call_later(Duration::from_millis(75), move || {
+            *photo.borrow_mut() = coroutine_runtime::introspect::snapshot().to_string();
+        });
+        show("/slow and /fast in a tuple, the tree at 75 ms", || {
+            parallel_fetch(client, "/slow", "/fast")
+        });
+        for line in tree.borrow().lines() {
+            note(line);
+        }
+    }
+    #[cfg(not(feature = "introspect"))]
+    {
+        let _ = client;
+        note("run `cargo run --example tour --features introspect` to see the tree mid-flight");
+    }
 }
 
 fn section(title: &str) {
