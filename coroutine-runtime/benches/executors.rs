@@ -65,7 +65,7 @@ fn ping_pong(c: &mut Criterion<ThreadCpuTime>) {
             assert_eq!(sum, expected_sum(EXCHANGES));
         });
     });
-    let (runtime, local) = tokio_local_set();
+    let (runtime, local) = ping_pong::tokio_local_set();
     group.bench_function("async_fns_tokio_local_set", |b| {
         b.iter(|| {
             let (requests, requests_rx) = unbounded();
@@ -134,16 +134,6 @@ fn submit_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
-/// What the `IoLoop` is made of, bare: a tokio current-thread runtime with its I/O and time
-/// drivers, and a `LocalSet`.
-fn tokio_local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    (runtime, tokio::task::LocalSet::new())
-}
-
 // ---- W1s on the loop -----------------------------------------------------------------------------
 
 fn suspend_on_the_loop(c: &mut Criterion<ThreadCpuTime>) {
@@ -157,7 +147,7 @@ fn suspend_on_the_loop(c: &mut Criterion<ThreadCpuTime>) {
     group.bench_function("coroutine_io_loop", |b| {
         b.iter(|| io_loop.run_sync(|| suspend_loop(black_box(EXCHANGES))));
     });
-    let (runtime, local) = tokio_local_set();
+    let (runtime, local) = ping_pong::tokio_local_set();
     group.bench_function("async_fn_tokio_local_set", |b| {
         b.iter(|| local.block_on(&runtime, suspend_loop_async(black_box(EXCHANGES))));
     });

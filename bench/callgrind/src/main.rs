@@ -55,7 +55,7 @@ fn main() {
             io_loop.run_sync(|| ping(n, requests, replies))
         }
         "W5/async_fns_tokio_local_set" => {
-            let (runtime, local) = tokio_local_set();
+            let (runtime, local) = ping_pong::tokio_local_set();
             local.spawn_local(echo_async(requests_rx, replies_tx));
             local.block_on(&runtime, ping_async(n, requests, replies))
         }
@@ -64,7 +64,7 @@ fn main() {
             0
         }
         "W1s/async_fn_tokio_local_set" => {
-            let (runtime, local) = tokio_local_set();
+            let (runtime, local) = ping_pong::tokio_local_set();
             local.block_on(&runtime, suspend_loop_async(n));
             0
         }
@@ -103,12 +103,3 @@ fn main() {
     black_box(result);
 }
 
-/// What the `IoLoop` is made of, bare: a tokio current-thread runtime with its drivers, and a
-/// `LocalSet`.
-fn tokio_local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    (runtime, tokio::task::LocalSet::new())
-}

@@ -51,3 +51,13 @@ pub(crate) async fn echo_async(
         replies.unbounded_send(value + 1).expect("ping is waiting");
     }
 }
+
+/// What the `IoLoop` is made of, bare: a tokio current-thread runtime with its I/O and time
+/// drivers, and a `LocalSet`.
+pub(crate) fn tokio_local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    (runtime, tokio::task::LocalSet::new())
+}
