@@ -12,9 +12,11 @@
 //! ```
 //!
 //! Needs `wrk` (`apt-get install -y wrk`) and `BLOG_TEST_POSTGRES` (set by `with-services.sh`).
-//! Each case runs SECONDS (default 5) per round, coroutine and `async fn` runs alternating, for
-//! ROUNDS rounds (default 3); the table shows each case's median round. It is a benchmark, not
-//! a test: it asserts nothing, and its figures go in the blog's README.
+//! Each case runs SECONDS (default 5) per round, coroutine and `async fn` runs alternating (in
+//! the order A B, B A, A B, …), for ROUNDS rounds (default 3); the table shows each case's median
+//! round, and the cost ratio both of the medians and as the median of each round's own ratio.
+//! It is a benchmark, not a test: it asserts nothing, and its figures go in the blog's README.
+//! Its database on the PostgreSQL server (`blog_load`) is dropped at the end.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -144,11 +146,16 @@ fn median(mut rounds: Vec<Figures>) -> Figures {
     rounds[rounds.len() / 2]
 }
 
-/// A fresh PostgreSQL database for the load test on the `BLOG_TEST_POSTGRES` server.
-fn fresh_postgres() -> String {
-    let server = std::env::var("BLOG_TEST_POSTGRES").expect(
+/// The `BLOG_TEST_POSTGRES` server.
+fn postgres_server() -> String {
+    std::env::var("BLOG_TEST_POSTGRES").expect(
         "BLOG_TEST_POSTGRES is not set; run this inside examples/blog/scripts/with-services.sh",
-    );
+    )
+}
+
+/// Runs `statements` on the `BLOG_TEST_POSTGRES` server.
+fn administer(statements: &[&str]) {
+    let server = postgres_server();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -158,15 +165,22 @@ fn fresh_postgres() -> String {
             .await
             .expect("the PostgreSQL server answers");
         tokio::spawn(connection);
-        client
-            .batch_execute("DROP DATABASE IF EXISTS blog_load")
-            .await
-            .unwrap();
-        client
-            .batch_execute("CREATE DATABASE blog_load")
-            .await
-            .unwrap();
+        for statement in statements {
+            client
+                .batch_execute(statement)
+                .await
+                .unwrap_or_else(|error| panic!("{statement}: {error}"));
+        }
     });
+}
+
+/// A fresh PostgreSQL database for the load test on the `BLOG_TEST_POSTGRES` server.
+fn fresh_postgres() -> String {
+    administer(&[
+        "DROP DATABASE IF EXISTS blog_load",
+        "CREATE DATABASE blog_load",
+    ]);
+    let server = postgres_server();
     let (base, _) = server.rsplit_once('/').unwrap();
     format!("{base}/blog_load")
 }
@@ -201,8 +215,13 @@ fn main() {
     println!("| --- | --- | ---: | ---: | ---: |");
     for (name, db, processes, flags) in cases {
         let mut results = [Vec::new(), Vec::new()];
-        for _ in 0..rounds {
-            for (i, handlers) in ["coroutine", "async-fn"].into_iter().enumerate() {
+        for round in 0..rounds {
+            // A B, B A, A B, …: a load that drifts during a round weighs on both kinds alike.
+            let mut order = [(0, "coroutine"), (1, "async-fn")];
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for (i, handlers) in order {
                 let mut all_flags = flags.to_vec();
                 all_flags.extend(["--handlers", handlers]);
                 let blogs: Vec<Blog> = (0..processes)
@@ -213,6 +232,15 @@ fn main() {
                 results[i].push(load(&blogs, seconds));
             }
         }
+        // Each round's two runs are neighbours in time, under about the same load: their
+        // ratio is steadier than the ratio of the medians.
+        let mut paired: Vec<f64> = results[0]
+            .iter()
+            .zip(&results[1])
+            .map(|(coroutine, async_fn): (&Figures, &Figures)| async_fn.rps / coroutine.rps)
+            .collect();
+        paired.sort_by(f64::total_cmp);
+        let each: Vec<String> = paired.iter().map(|ratio| format!("{ratio:.2}")).collect();
         let [coroutine, async_fn] = results.map(median);
         for (handlers, figures) in [("`#[coroutine]`", coroutine), ("`async fn`", async_fn)] {
             println!(
@@ -221,11 +249,14 @@ fn main() {
             );
         }
         println!(
-            "| {name} | cost ratio (async fn req/s ÷ coroutine req/s) | {:.3} | | |",
-            async_fn.rps / coroutine.rps
+            "| {name} | cost ratio (async fn req/s ÷ coroutine req/s): of the medians {:.3}, median of the rounds' {:.3} (rounds: {}) | | | |",
+            async_fn.rps / coroutine.rps,
+            paired[paired.len() / 2],
+            each.join(", ")
         );
     }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", sqlite.display())));
     }
+    administer(&["DROP DATABASE blog_load WITH (FORCE)"]);
 }
