@@ -83,10 +83,31 @@ struct Figures {
     p50: f64,
     /// 99th percentile latency, ms (the worst process's).
     p99: f64,
+    /// CPU time (user and system) the blog processes spent per request, µs: steadier than
+    /// req/s on a loaded machine, since time spent waiting for a core does not count.
+    cpu_us: f64,
 }
+
+/// The CPU time (user and system) process `pid` has used so far, in clock ticks; 0 where there
+/// is no `/proc`.
+fn cpu_ticks(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let after = &stat[stat.rfind(')').map_or(0, |end| end + 1)..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|value| value.parse::<u64>().ok());
+    field(11).unwrap_or(0) + field(12).unwrap_or(0)
+}
+
+/// Clock ticks per second of `/proc/PID/stat` (`getconf CLK_TCK`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
 
 /// Runs one wrk per blog for `seconds`, all at once.
 fn load(blogs: &[Blog], seconds: u32) -> Figures {
+    let ticks = || -> u64 { blogs.iter().map(|blog| cpu_ticks(blog.child.id())).sum() };
+    let ticks_before = ticks();
     let runs: Vec<Child> = blogs
         .iter()
         .map(|blog| {
@@ -107,7 +128,9 @@ fn load(blogs: &[Blog], seconds: u32) -> Figures {
         rps: 0.0,
         p50: 0.0,
         p99: 0.0,
+        cpu_us: 0.0,
     };
+    let mut requests = 0.0;
     for run in runs {
         let output = run.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
@@ -119,12 +142,16 @@ fn load(blogs: &[Blog], seconds: u32) -> Figures {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["Requests/sec:", rps] => figures.rps += rps.parse::<f64>().unwrap(),
+                [count, "requests", "in", ..] => requests += count.parse::<f64>().unwrap(),
                 ["50%", latency] => figures.p50 = figures.p50.max(millis(latency)),
                 ["99%", latency] => figures.p99 = figures.p99.max(millis(latency)),
                 _ => {}
             }
         }
     }
+    let used = u32::try_from(ticks() - ticks_before).unwrap_or(u32::MAX);
+    let cpu_seconds = f64::from(used) / TICKS_PER_SECOND;
+    figures.cpu_us = cpu_seconds * 1e6 / requests.max(1.0);
     figures
 }
 
@@ -138,6 +165,23 @@ fn millis(text: &str) -> f64 {
         "s" => value * 1000.0,
         unit => panic!("unknown unit {unit}"),
     }
+}
+
+/// The ratio `ratio(coroutine round, async fn round)` of each round, and their median, as
+/// `median (lowest–highest)`.
+fn paired(results: &[Vec<Figures>; 2], ratio: impl Fn(&Figures, &Figures) -> f64) -> String {
+    let mut ratios: Vec<f64> = results[0]
+        .iter()
+        .zip(&results[1])
+        .map(|(coroutine, async_fn)| ratio(coroutine, async_fn))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    format!(
+        "{:.2} ({:.2}–{:.2})",
+        ratios[ratios.len() / 2],
+        ratios[0],
+        ratios[ratios.len() - 1]
+    )
 }
 
 /// The median round, by req/s.
@@ -211,8 +255,8 @@ fn main() {
     println!(
         "post page {PAGE}, wrk -t1 -c{CONNECTIONS} per process, {seconds} s x {rounds} rounds (median)\n"
     );
-    println!("| case | handlers | req/s | p50 ms | p99 ms |");
-    println!("| --- | --- | ---: | ---: | ---: |");
+    println!("| case | handlers | req/s | p50 ms | p99 ms | CPU µs/request |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: |");
     for (name, db, processes, flags) in cases {
         let mut results = [Vec::new(), Vec::new()];
         for round in 0..rounds {
@@ -232,27 +276,21 @@ fn main() {
                 results[i].push(load(&blogs, seconds));
             }
         }
-        // Each round's two runs are neighbours in time, under about the same load: their
-        // ratio is steadier than the ratio of the medians.
-        let mut paired: Vec<f64> = results[0]
-            .iter()
-            .zip(&results[1])
-            .map(|(coroutine, async_fn): (&Figures, &Figures)| async_fn.rps / coroutine.rps)
-            .collect();
-        paired.sort_by(f64::total_cmp);
-        let each: Vec<String> = paired.iter().map(|ratio| format!("{ratio:.2}")).collect();
-        let [coroutine, async_fn] = results.map(median);
+        let [coroutine, async_fn] = [median(results[0].clone()), median(results[1].clone())];
         for (handlers, figures) in [("`#[coroutine]`", coroutine), ("`async fn`", async_fn)] {
             println!(
-                "| {name} | {handlers} | {:.0} | {:.2} | {:.2} |",
-                figures.rps, figures.p50, figures.p99
+                "| {name} | {handlers} | {:.0} | {:.2} | {:.2} | {:.0} |",
+                figures.rps, figures.p50, figures.p99, figures.cpu_us
             );
         }
+        // Each round's two runs are neighbours in time, under about the same load: their
+        // ratio is steadier than the ratio of the medians.
+        let by_rps = paired(&results, |coroutine, async_fn| async_fn.rps / coroutine.rps);
+        let by_cpu = paired(&results, |coroutine, async_fn| {
+            coroutine.cpu_us / async_fn.cpu_us
+        });
         println!(
-            "| {name} | cost ratio (async fn req/s ÷ coroutine req/s): of the medians {:.3}, median of the rounds' {:.3} (rounds: {}) | | | |",
-            async_fn.rps / coroutine.rps,
-            paired[paired.len() / 2],
-            each.join(", ")
+            "| {name} | cost ratio, coroutine ÷ async fn | by req/s: {by_rps} | | | by CPU/request: {by_cpu} |"
         );
     }
     for suffix in ["", "-wal", "-shm"] {
