@@ -217,3 +217,46 @@ where
     }
     outputs
 }
+
+/// Sends `signal` (`STOP` or `CONT`) to process `b`.
+fn signal(b: &Process, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([format!("-{signal}"), b.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// SQLite has no connection to lose; its analogue is a process whose tail does not run for a
+/// while (here: stopped with SIGSTOP). The posts committed meanwhile by another process are in
+/// its sidebar once it runs again: the tail reads after the last event it applied, not from the
+/// feed's newest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_process_stopped_for_a_while_catches_up_on_what_was_posted_meanwhile() {
+    let database = fresh_database(Backend::Sqlite).await;
+    let (a, b) = (
+        Process::start(&database.address),
+        Process::start(&database.address),
+    );
+    assert_eq!(b.get("/new").await.sidebar(), SAMPLE_CATEGORIES);
+    signal(&b, "STOP");
+    let fields = [
+        ("title", "While B slept"),
+        ("category", "Missed While Stopped"),
+        ("body", "Missed."),
+    ];
+    a.post_form("/post", &fields)
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    // Longer than a poll: B's tail would have seen the event by now, had it run.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    signal(&b, "CONT");
+    let expected = [
+        "Coroutines",
+        "Databases",
+        "Meta",
+        "Missed While Stopped",
+        "Rust",
+    ];
+    eventually(WITHIN, || b.get("/new"), |page| page.sidebar() == expected).await;
+}
