@@ -550,8 +550,10 @@ macro_rules! yield_ {
     // The arms below with a `@__coroutine_…` marker are what `#[coroutine]` rewrites a yield
     // into. It keeps the user's `yield_!` path (so the import that brought it in counts as used)
     // and only adds the marker.
+    // The trait's method rather than a helper fn generic over the value: one function less per
+    // yielded type in the user's crate (W7, issue 12).
     (@__coroutine_yield $value:expr) => {
-        $crate::__private::yielded($value).await
+        $crate::Yieldable::into_yielded($value).await
     };
     // A yield in a closure, `async` block or nested fn: reported by the macro, and replaced by a
     // value of the right type so that the rest of the code type-checks as it will once fixed.
@@ -642,7 +644,7 @@ macro_rules! yield_ {
     };
 }
 
-/// Not public API: the code of one yield, `yielded(value).await`; with the `introspect` feature
+/// Not public API: the code of one yield, `Yieldable::into_yielded(value).await`; with the `introspect` feature
 /// the yielded future is also wrapped to record the yield's site while it waits (see
 /// [`introspect`](crate::introspect)). Two definitions, so that the feature decides in this crate,
 /// not in the user's.
@@ -651,7 +653,7 @@ macro_rules! yield_ {
 #[macro_export]
 macro_rules! __yield_site {
     ($value:expr) => {
-        $crate::__private::yielded($value).await
+        $crate::Yieldable::into_yielded($value).await
     };
 }
 

@@ -67,10 +67,15 @@ pub struct Runner<F: Future> {
 }
 
 /// Where a [`Runner`] stands.
+///
+/// Its code is compiled once per coroutine, in the user's crate, and in a debug build nothing of
+/// it is inlined away: every layer of types here (and every generic helper its code calls) is
+/// one more function per coroutine fn, with its debug info. So the body's two states hold the
+/// box directly, and the never-awaited report is [`Runner`]'s own `Drop` (W7, issue 12).
 enum State<F: Future> {
     /// Suspended during `start`, and not polled since (see Fairness on [`Runner`]); boxed so it
     /// could be polled before `start` returned.
-    Fresh(Fresh<F>),
+    Fresh(Pin<Box<F>>),
     /// Suspended at a yield, after the first poll.
     Suspended(Pin<Box<F>>),
     /// The body has run to its end: what is left to hand out.
@@ -131,9 +136,9 @@ impl<F: Future> Runner<F> {
     /// assert!(runner.is_finished());
     /// ```
     pub fn start(future: F) -> Self {
-        let mut future = Box::pin(future);
-        let state = match first_poll(future.as_mut()) {
-            None => State::Fresh(Fresh(Some(future))),
+        let mut body = Box::pin(future);
+        let state = match first_poll(body.as_mut()) {
+            None => State::Fresh(body),
             Some(outcome) => State::Started(outcome),
         };
         Runner { state }
@@ -162,17 +167,20 @@ impl<F: Future> Runner<F> {
 impl<F: Future> Future for Runner<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
         match &mut this.state {
-            State::Fresh(fresh) => {
+            State::Fresh(_) => {
                 first_trip(cx);
-                let future = fresh.0.take().expect("a fresh body is there until polled");
-                this.state = State::Suspended(future);
+                if let State::Fresh(body) =
+                    std::mem::replace(&mut this.state, State::Started(Outcome::Done))
+                {
+                    this.state = State::Suspended(body);
+                }
                 Poll::Pending
             }
-            State::Suspended(future) => {
-                let output = std::task::ready!(future.as_mut().poll(cx));
+            State::Suspended(body) => {
+                let output = std::task::ready!(body.as_mut().poll(cx));
                 // Drop the body now, not when the runner is dropped.
                 this.state = State::Started(Outcome::Done);
                 Poll::Ready(output)
@@ -182,10 +190,16 @@ impl<F: Future> Future for Runner<F> {
     }
 }
 
-/// The body of a runner suspended since `start`; reports the coroutine as never awaited if it
-/// is dropped before the runner's first poll takes it out. A type of its own, so that the drop
-/// of every other runner costs nothing more.
-struct Fresh<F>(Option<Pin<Box<F>>>);
+/// A runner dropped while its body is still fresh was never awaited: report it. The check is
+/// here rather than in a type of its own around the fresh body, which would be one more drop
+/// function per coroutine.
+impl<F: Future> Drop for Runner<F> {
+    fn drop(&mut self) {
+        if let State::Fresh(_) = self.state {
+            never_awaited(std::any::type_name::<F>());
+        }
+    }
+}
 
 /// The body's wake-ups during `start` went to a waker nobody hears: the runner's first poll goes
 /// through the executor once before resuming it. Out of line, to keep the poll of a suspended
@@ -194,14 +208,6 @@ struct Fresh<F>(Option<Pin<Box<F>>>);
 #[inline(never)]
 fn first_trip(cx: &Context<'_>) {
     cx.waker().wake_by_ref();
-}
-
-impl<F> Drop for Fresh<F> {
-    fn drop(&mut self) {
-        if self.0.is_some() {
-            never_awaited(std::any::type_name::<F>());
-        }
-    }
 }
 
 /// Reports a coroutine dropped before it was ever awaited (see [`Runner`]). Kept out of line:
