@@ -4,7 +4,7 @@
 //! Input:  let r = yield_!(client.fetch(url))?;
 //! Output: let r = yield_!(@__coroutine_yield client.fetch(url))?;
 //!         which `yield_!` expands to
-//!         `::coroutine_runtime::__private::yielded(client.fetch(url)).await`
+//!         `::coroutine_runtime::Yieldable::into_yielded(client.fetch(url)).await`
 //! ```
 //!
 //! The user's `yield_!` path is kept (only a marker is added), so the import that brought
@@ -14,7 +14,7 @@
 //! ```text
 //! Input:  let r = yield client.fetch(url);
 //! Output: let r = ::coroutine_runtime::__yield_site!(client.fetch(url));
-//!         which expands to `::coroutine_runtime::__private::yielded(client.fetch(url)).await`
+//!         which expands to `::coroutine_runtime::Yieldable::into_yielded(client.fetch(url)).await`
 //!         (with the runtime's `introspect` feature, to a wrapper that records the yield's site)
 //! ```
 //!

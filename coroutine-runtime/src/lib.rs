@@ -337,7 +337,7 @@
 //! ```text
 //! #[coroutine]                     fn get(db: &Db) -> Runner<impl Future<Output = Post>> {
 //! fn get(db: &Db) -> Post {            Runner::start(async move {
-//!     let post = yield_!(db.find());       let post = yielded(db.find()).await;
+//!     let post = yield_!(db.find());       let post = into_yielded(db.find()).await;
 //!     Return(post)               ==>       post
 //! }                                    })
 //!                                  }
@@ -644,10 +644,10 @@ macro_rules! yield_ {
     };
 }
 
-/// Not public API: the code of one yield, `Yieldable::into_yielded(value).await`; with the `introspect` feature
-/// the yielded future is also wrapped to record the yield's site while it waits (see
-/// [`introspect`](crate::introspect)). Two definitions, so that the feature decides in this crate,
-/// not in the user's.
+/// Not public API: the code of one yield, `Yieldable::into_yielded(value).await`; with the
+/// `introspect` feature the yielded future is also wrapped to record the yield's site while it
+/// waits (see [`introspect`](crate::introspect)). Two definitions, so that the feature decides in
+/// this crate, not in the user's.
 #[cfg(not(feature = "introspect"))]
 #[doc(hidden)]
 #[macro_export]
