@@ -401,6 +401,13 @@ impl fmt::Display for Snapshot {
     }
 }
 
+/// The node and its descendants, as [`Snapshot`] prints them, the node unindented.
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_tree(f, 0)
+    }
+}
+
 /// One coroutine in a [`Snapshot`].
 #[derive(Clone, Debug)]
 pub struct Node {

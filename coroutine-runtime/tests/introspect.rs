@@ -733,3 +733,140 @@ fn ages_grow_and_sleeps_count_down() {
         "{text}"
     );
 }
+
+mod exact {
+    use super::*;
+    use futures::channel::oneshot::Receiver;
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    pub(crate) static LEAF: AtomicU32 = AtomicU32::new(0);
+    pub(crate) static TUPLE: AtomicU32 = AtomicU32::new(0);
+    pub(crate) static WAIT: AtomicU32 = AtomicU32::new(0);
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn leaf(done: Receiver<u32>) -> u32 {
+        LEAF.store(line!() + 1, Relaxed);
+        yield_!(done).unwrap_or(0)
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn by_tuple(a: Receiver<u32>, b: Receiver<u32>) -> u32 {
+        TUPLE.store(line!() + 1, Relaxed);
+        let (x, y, z) = yield_!((leaf(a), leaf(b), async { 3 }));
+        x + y + z
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn by_wait_iterator(a: Receiver<u32>, b: Receiver<u32>, c: Receiver<u32>) -> u32 {
+        let mut waiting = WaitIterator::new(vec![leaf(a), leaf(b), leaf(c)]);
+        let mut sum = 0;
+        while !waiting.done() {
+            WAIT.store(line!() + 1, Relaxed);
+            sum += yield_!(waiting.next());
+        }
+        sum
+    }
+}
+
+/// Serializes the tests of `exact`: they look for the same names.
+static EXACT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The Display lines of the subtree of the node named `name`, each age replaced by `…`.
+fn subtree_lines(tree: &Snapshot, name: &str) -> Vec<String> {
+    let node = find(tree, name);
+    node.to_string()
+        .lines()
+        .map(|line| match line.find("suspended ") {
+            Some(at) => {
+                let rest = &line[at + "suspended ".len()..];
+                let end = rest.find(',').unwrap_or(rest.len());
+                format!("{}suspended …{}", &line[..at], &rest[end..])
+            }
+            None => line.to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn tuple_children_and_count_at_exact_lines() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let _one = EXACT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (send_a, a) = futures::channel::oneshot::channel();
+    let (_send_b, b) = futures::channel::oneshot::channel();
+    let mut parent = exact::by_tuple(a, b);
+    assert!(poll_once(&mut parent).is_pending());
+    let tree = introspect::snapshot();
+    let (file, tuple, leaf) = (
+        file!(),
+        exact::TUPLE.load(Relaxed),
+        exact::LEAF.load(Relaxed),
+    );
+    let leaf_line = format!("  introspect::exact::leaf  {file}:{leaf}:9  suspended …");
+    assert_eq!(
+        subtree_lines(&tree, "by_tuple"),
+        [
+            format!(
+                "introspect::exact::by_tuple  {file}:{tuple}:25  suspended …, 2 of 3 pending"
+            ),
+            leaf_line.clone(),
+            leaf_line.clone(),
+        ],
+        "{tree}"
+    );
+    // One child done: one left, and the count says so.
+    send_a.send(1).unwrap();
+    assert!(poll_once(&mut parent).is_pending());
+    let tree = introspect::snapshot();
+    assert_eq!(
+        subtree_lines(&tree, "by_tuple"),
+        [
+            format!(
+                "introspect::exact::by_tuple  {file}:{tuple}:25  suspended …, 1 of 3 pending"
+            ),
+            leaf_line,
+        ],
+        "{tree}"
+    );
+    drop(parent);
+    assert!(
+        introspect::snapshot()
+            .find(|n| n.name().starts_with("introspect::exact::"))
+            .is_none()
+    );
+}
+
+#[test]
+fn wait_iterator_children_and_count_across_its_yields() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let _one = EXACT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (_send_a, a) = futures::channel::oneshot::channel();
+    let (send_b, b) = futures::channel::oneshot::channel();
+    let (_send_c, c) = futures::channel::oneshot::channel();
+    let mut parent = exact::by_wait_iterator(a, b, c);
+    assert!(poll_once(&mut parent).is_pending());
+    let (file, wait, leaf) = (file!(), exact::WAIT.load(Relaxed), exact::LEAF.load(Relaxed));
+    let leaf_line = format!("  introspect::exact::leaf  {file}:{leaf}:9  suspended …");
+    let expect = |pending: usize| {
+        let mut lines = vec![format!(
+            "introspect::exact::by_wait_iterator  {file}:{wait}:20  suspended …, \
+             {pending} of 3 pending"
+        )];
+        lines.extend(std::iter::repeat_n(leaf_line.clone(), pending));
+        lines
+    };
+    let tree = introspect::snapshot();
+    assert_eq!(subtree_lines(&tree, "by_wait_iterator"), expect(3), "{tree}");
+    // The middle one finishes: the loop takes its output and yields `next()` again; the two
+    // others, which nobody woke, are still under it.
+    send_b.send(2).unwrap();
+    assert!(poll_once(&mut parent).is_pending());
+    let tree = introspect::snapshot();
+    assert_eq!(subtree_lines(&tree, "by_wait_iterator"), expect(2), "{tree}");
+    assert!(
+        tree.roots()
+            .iter()
+            .all(|n| n.name() != "introspect::exact::leaf"),
+        "{tree}"
+    );
+    drop(parent);
+}
