@@ -69,9 +69,10 @@ mod stuck;
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
+pub(crate) use registry::body_name;
+pub use registry::{Body, Site, SiteOf, Tracked, yielded_at};
 use registry::{Detail, Entry};
 pub(crate) use registry::{Detail as WaitsOn, waits_on};
-pub use registry::{Site, Tracked, yielded_at};
 
 /// Every live coroutine that is suspended or running, on every thread and executor, as a
 /// forest: the coroutines nobody is waiting on are the roots.
@@ -131,63 +132,118 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
         (position != usize::MAX && entries[position].key == entry.parent).then_some(position)
     };
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
+    let mut primary = vec![None; entries.len()];
     let mut roots = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         match parent_of(entry) {
-            Some(parent) if parent != i => children[parent].push(i),
+            Some(parent) if parent != i => {
+                children[parent].push(i);
+                primary[i] = Some(parent);
+            }
             _ => roots.push(i),
+        }
+    }
+    // A coroutine awaited through a shared handle by several: shown under one of them, with a
+    // reference from each other one.
+    let position = |key: u64| {
+        let &position = at.get(registry::key_index(key)?)?;
+        (position != usize::MAX && entries[position].key == key).then_some(position)
+    };
+    let mut references: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
+    for (parent, child) in registry::references(|key| position(key).is_some()) {
+        if let (Some(parent), Some(child)) = (position(parent), position(child)) {
+            if primary[child] != Some(parent) && parent != child {
+                references[parent].push(child);
+            }
         }
     }
     let order = |list: &mut Vec<usize>| {
         list.sort_by_key(|&i| (entries[i].since, entries[i].key));
     };
     order(&mut roots);
-    for list in &mut children {
+    for list in children.iter_mut().chain(&mut references) {
         order(list);
     }
+    let tree = Tree {
+        entries,
+        sites,
+        now,
+        children: &children,
+        references: &references,
+        primary: &primary,
+    };
     let mut seen = vec![false; entries.len()];
     let mut forest: Vec<Node> = Vec::with_capacity(roots.len());
-    let make = |i: usize, seen: &mut Vec<bool>| -> Option<Node> {
-        node(i, entries, sites, now, &children, seen)
-    };
     for &root in &roots {
-        forest.extend(make(root, &mut seen));
+        forest.extend(tree.node(root, &mut seen));
     }
     // Parent links that went stale mid-read can make a cycle nobody reaches: show it anyway.
     for i in 0..entries.len() {
         if !seen[i] {
-            forest.extend(make(i, &mut seen));
+            forest.extend(tree.node(i, &mut seen));
         }
     }
     forest
 }
 
-fn node(
-    i: usize,
-    entries: &[Entry],
-    sites: &[&'static Site],
+/// The slots read, with their links resolved to positions.
+struct Tree<'a> {
+    entries: &'a [Entry],
+    sites: &'a [&'static Site],
     now: u64,
-    children: &[Vec<usize>],
-    seen: &mut Vec<bool>,
-) -> Option<Node> {
-    if std::mem::replace(&mut seen[i], true) {
-        return None;
+    children: &'a [Vec<usize>],
+    references: &'a [Vec<usize>],
+    primary: &'a [Option<usize>],
+}
+
+impl Tree<'_> {
+    /// The node of `entries[i]` and its descendants, unless it has been made already.
+    fn node(&self, i: usize, seen: &mut Vec<bool>) -> Option<Node> {
+        if std::mem::replace(&mut seen[i], true) {
+            return None;
+        }
+        let mut node = self.shallow(i)?;
+        node.children = self.children[i]
+            .iter()
+            .filter_map(|&c| self.node(c, seen))
+            .collect();
+        node.children
+            .extend(self.references[i].iter().filter_map(|&c| {
+                let under =
+                    self.primary[c].and_then(|p| Some((self.entries[p].key, self.name(p)?)));
+                Some(Node {
+                    reference: Some(under),
+                    ..self.shallow(c)?
+                })
+            }));
+        Some(node)
     }
-    let entry = &entries[i];
-    let site = *sites.get(entry.site as usize - 1)?;
-    let kids = children[i]
-        .iter()
-        .filter_map(|&c| node(c, entries, sites, now, children, seen))
-        .collect();
-    Some(Node {
-        id: entry.key,
-        name: site.name(),
-        location: site.location(),
-        age: registry::age(entry.since, now),
-        running: entry.running,
-        waits_on: describe(entry.detail, now),
-        children: kids,
-    })
+
+    /// The site of `entries[i]`.
+    fn site(&self, i: usize) -> Option<&'static Site> {
+        let index = usize::try_from(self.entries[i].site).ok()?.checked_sub(1)?;
+        self.sites.get(index).copied()
+    }
+
+    fn name(&self, i: usize) -> Option<&'static str> {
+        Some(self.site(i)?.name())
+    }
+
+    /// The node of `entries[i]`, without children.
+    fn shallow(&self, i: usize) -> Option<Node> {
+        let entry = &self.entries[i];
+        let site = self.site(i)?;
+        Some(Node {
+            id: entry.key,
+            name: site.name(),
+            location: site.location(),
+            age: registry::age(entry.since, self.now),
+            running: entry.running,
+            waits_on: describe(entry.detail, self.now),
+            children: Vec::new(),
+            reference: None,
+        })
+    }
 }
 
 /// The deadline `after` from now, for [`WaitsOn::Sleep`] and [`WaitsOn::Timeout`].
@@ -258,6 +314,7 @@ pub fn current() -> Vec<Node> {
             running: true,
             waits_on: None,
             children: Vec::new(),
+            reference: None,
         })
         .collect()
 }
@@ -288,7 +345,8 @@ impl Snapshot {
         &self.roots
     }
 
-    /// Every coroutine in the tree, parents before their children.
+    /// Every coroutine in the tree, parents before their children, each once: without the
+    /// [references](Node::is_reference) to coroutines shown elsewhere.
     ///
     /// # Examples
     ///
@@ -299,9 +357,14 @@ impl Snapshot {
     pub fn iter(&self) -> impl Iterator<Item = &Node> {
         let mut stack: Vec<&Node> = self.roots.iter().rev().collect();
         std::iter::from_fn(move || {
-            let node = stack.pop()?;
-            stack.extend(node.children.iter().rev());
-            Some(node)
+            loop {
+                let node = stack.pop()?;
+                if node.is_reference() {
+                    continue;
+                }
+                stack.extend(node.children.iter().rev());
+                return Some(node);
+            }
         })
     }
 
@@ -418,9 +481,65 @@ pub struct Node {
     running: bool,
     waits_on: Option<String>,
     children: Vec<Node>,
+    /// For a reference to a coroutine shown elsewhere: the id and name of the parent it is
+    /// shown under (`None`: shown as a root).
+    reference: Option<Option<(u64, &'static str)>>,
 }
 
 impl Node {
+    /// The coroutine's id: the same in every snapshot while it lives (not reused soon after it
+    /// ends), and the same in a [reference](Node::is_reference) as in the node it points at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tree = coroutine_runtime::introspect::snapshot();
+    /// for node in tree.iter() {
+    ///     assert_ne!(node.id(), 0);
+    /// }
+    /// ```
+    #[must_use]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether this node only points at a coroutine shown in full elsewhere in the snapshot:
+    /// a coroutine awaited by several others (through a shared handle such as
+    /// `futures::future::Shared`) appears once, under the first one that waited on it, and each
+    /// other one has a reference to it among its [`children`](Node::children), with the same
+    /// [`id`](Node::id), name, location and age, and no children. That keeps a snapshot linear
+    /// in the number of coroutines. [`Snapshot::iter`] leaves references out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tree = coroutine_runtime::introspect::snapshot();
+    /// for node in tree.iter() {
+    ///     for child in node.children().iter().filter(|c| c.is_reference()) {
+    ///         let shown = tree.iter().find(|n| n.id() == child.id()).expect("shown once");
+    ///         assert_eq!(shown.name(), child.name());
+    ///     }
+    /// }
+    /// ```
+    #[must_use]
+    pub fn is_reference(&self) -> bool {
+        self.reference.is_some()
+    }
+
+    /// For a [reference](Node::is_reference), the id of the node under which the coroutine is
+    /// shown in full; `None` if it is shown as a root, or for a node that is not a reference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tree = coroutine_runtime::introspect::snapshot();
+    /// assert!(tree.iter().all(|node| node.shown_under().is_none()));
+    /// ```
+    #[must_use]
+    pub fn shown_under(&self) -> Option<u64> {
+        self.reference.flatten().map(|(id, _)| id)
+    }
+
     /// The coroutine fn's path, `crate::module::fn` (a method: `crate::module::Type::method`).
     #[must_use]
     pub fn name(&self) -> &str {
@@ -470,6 +589,19 @@ impl Node {
 
     fn write_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let (file, line, column) = self.location;
+        if let Some(under) = self.reference {
+            write!(
+                f,
+                "{:width$}↪ {}  {file}:{line}:{column}  ",
+                "",
+                self.name,
+                width = depth * 2
+            )?;
+            return match under {
+                Some((_, parent)) => writeln!(f, "(shown under {parent})"),
+                None => writeln!(f, "(shown as a root)"),
+            };
+        }
         write!(
             f,
             "{:width$}{}  {file}:{line}:{column}  ",
@@ -494,6 +626,21 @@ impl Node {
 
     fn json(&self, out: &mut String) {
         let (file, line, column) = self.location;
+        if let Some(under) = self.reference {
+            let _ = write!(out, r#"{{"ref":{},"shown_under":"#, self.id);
+            match under {
+                Some((id, _)) => {
+                    let _ = write!(out, "{id}");
+                }
+                None => out.push_str("null"),
+            }
+            out.push_str(r#","name":"#);
+            json_string(out, self.name);
+            out.push_str(r#","file":"#);
+            json_string(out, file);
+            let _ = write!(out, r#","line":{line},"column":{column}}}"#);
+            return;
+        }
         let _ = write!(out, r#"{{"id":{},"name":"#, self.id);
         json_string(out, self.name);
         out.push_str(r#","file":"#);

@@ -209,6 +209,9 @@ impl<F> Drop for Fresh<F> {
 #[cold]
 #[inline(never)]
 fn never_awaited(body: &'static str) {
+    // With the `introspect` feature the block is inside a `Body`.
+    #[cfg(feature = "introspect")]
+    let body = crate::introspect::body_name(body);
     // A `#[coroutine]` fn's body is an `async` block inside it: name the fn.
     let coroutine = body.strip_suffix("::{{closure}}").unwrap_or(body);
     tracing::warn!(

@@ -22,6 +22,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
@@ -176,6 +177,14 @@ pub(crate) fn nanos_at(instant: Instant) -> u64 {
 /// Set in a slot's `site` word while the coroutine is being polled.
 const RUNNING: u32 = 1 << 31;
 
+/// Set in a slot's `site` word while its parent is only the coroutine that was being polled
+/// when it first suspended (its caller, for a coroutine started eagerly): the first coroutine
+/// that polls it afterwards becomes its parent.
+const PROVISIONAL: u32 = 1 << 30;
+
+/// The bits of a slot's `site` word that are the site's id.
+const SITE_ID: u32 = PROVISIONAL - 1;
+
 /// One suspended (or running) coroutine.
 #[derive(Default)]
 struct Slot {
@@ -220,12 +229,12 @@ impl Slot {
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;
             }
-            if site & !RUNNING == 0 {
+            if site & SITE_ID == 0 {
                 return None;
             }
             return Some(Entry {
                 key: key(index, generation),
-                site: site & !RUNNING,
+                site: site & SITE_ID,
                 running: site & RUNNING != 0,
                 since,
                 parent,
@@ -345,7 +354,7 @@ impl Local {
 type Handle = NonZeroU32;
 
 /// Takes a slot for a coroutine at `site`; returns its handle and key, or `None` when every
-/// chunk is taken.
+/// chunk is taken. Its parent is provisional (see [`PROVISIONAL`]).
 fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Handle, u64)> {
     let index = LOCAL
         .try_with(|local| local.borrow_mut().take())
@@ -358,8 +367,10 @@ fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Ha
         slot.since.store(since, Ordering::Relaxed);
         slot.parent.store(parent, Ordering::Relaxed);
         slot.detail.store(detail.encode(), Ordering::Relaxed);
-        slot.site
-            .store(site | if running { RUNNING } else { 0 }, Ordering::Relaxed);
+        slot.site.store(
+            site | PROVISIONAL | if running { RUNNING } else { 0 },
+            Ordering::Relaxed,
+        );
     });
     Some((Handle::new(index + 1)?, key(index, generation)))
 }
@@ -392,19 +403,69 @@ pub(crate) fn read_all() -> Vec<Entry> {
     entries
 }
 
-/// How many frames the stack keeps; deeper yields still work, without parents.
+/// Whether the coroutine `key` names still holds its slot.
+fn alive(key: u64) -> bool {
+    let Some(index) = key_index(key).and_then(|i| u32::try_from(i).ok()) else {
+        return false;
+    };
+    slot(index).is_some_and(|slot| {
+        key == self::key(index, slot.generation.load(Ordering::Relaxed))
+            && slot.site.load(Ordering::Relaxed) & SITE_ID != 0
+    })
+}
+
+/// The second (third, …) coroutines waiting on a coroutine shown under another parent, as
+/// `(parent, child)` keys: a future awaited through a shared handle. Pruned of dead keys as it
+/// grows and at each snapshot.
+static REFERENCES: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+/// Above this many references, adding one first drops those whose coroutines are gone.
+static REFERENCES_PRUNE_AT: AtomicU64 = AtomicU64::new(64);
+
+/// Records that `parent` waits on `child` too, though `child` is shown under another parent.
+#[cold]
+fn add_reference(parent: u64, child: u64) {
+    let mut references = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
+    if references.contains(&(parent, child)) {
+        return;
+    }
+    if references.len() as u64 >= REFERENCES_PRUNE_AT.load(Ordering::Relaxed) {
+        references.retain(|&(p, c)| alive(p) && alive(c));
+        REFERENCES_PRUNE_AT.store((references.len() as u64 * 2).max(64), Ordering::Relaxed);
+    }
+    references.push((parent, child));
+}
+
+/// The references whose coroutines are both still there, as `is_live` says (and those not
+/// alive are dropped from the table).
+pub(crate) fn references(is_live: impl Fn(u64) -> bool) -> Vec<(u64, u64)> {
+    let mut references = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
+    references.retain(|&(p, c)| alive(p) && alive(c));
+    references
+        .iter()
+        .copied()
+        .filter(|&(p, c)| is_live(p) && is_live(c))
+        .collect()
+}
+
+/// How many frames the stack keeps; deeper coroutines still work, without parents.
 const MAX_DEPTH: usize = 128;
 
-/// A yield being polled on this thread.
+/// A coroutine body being polled on this thread.
 struct Frame {
+    /// The coroutine fn's own site: where it is shown before it reaches a yield.
+    body: Cell<Option<&'static Site>>,
+    /// The yield it is polling, or polled last.
     site: Cell<Option<&'static Site>>,
+    /// Whether a yield of it finished during this poll: its next suspension is a new one.
+    moved: Cell<bool>,
     /// Its slot, once it has one.
     handle: Cell<Option<Handle>>,
-    /// What it waits on, as the runtime's futures polled under it said.
+    /// What its yield waits on, as the runtime's futures polled under it said.
     detail: Cell<Detail>,
 }
 
-/// The yields being polled on this thread, outermost first.
+/// The coroutine bodies being polled on this thread, outermost first.
 struct Stack {
     depth: Cell<usize>,
     frames: [Frame; MAX_DEPTH],
@@ -416,7 +477,9 @@ thread_local! {
             depth: Cell::new(0),
             frames: [const {
                 Frame {
+                    body: Cell::new(None),
                     site: Cell::new(None),
+                    moved: Cell::new(false),
                     handle: Cell::new(None),
                     detail: Cell::new(Detail::Unknown),
                 }
@@ -425,12 +488,22 @@ thread_local! {
     };
 }
 
+impl Stack {
+    /// The innermost frame, if any.
+    #[inline]
+    fn top(&self) -> Option<&Frame> {
+        self.depth
+            .get()
+            .checked_sub(1)
+            .and_then(|top| self.frames.get(top))
+    }
+}
+
 /// Records what the innermost yield being polled on this thread waits on: called by the
 /// runtime's own futures when they return `Pending`.
 pub(crate) fn waits_on(detail: Detail) {
     STACK.with(|stack| {
-        let depth = stack.depth.get();
-        if let Some(frame) = depth.checked_sub(1).and_then(|top| stack.frames.get(top)) {
+        if let Some(frame) = stack.top() {
             frame.detail.set(detail);
         }
     });
@@ -441,7 +514,7 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
     let Some(frame) = stack.frames.get(index) else {
         return 0;
     };
-    let Some(site) = frame.site.get() else {
+    let Some(site) = frame.site.get().or(frame.body.get()) else {
         return 0;
     };
     if let Some(handle) = frame.handle.get() {
@@ -458,14 +531,15 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
     key
 }
 
-/// The sites of the yields being polled on this thread, outermost first.
+/// The sites of the coroutines being polled on this thread, outermost first: the yield each
+/// one polls, or its fn's own site before its first yield.
 pub(crate) fn current() -> Vec<&'static Site> {
     STACK
         .try_with(|stack| {
             let depth = stack.depth.get().min(MAX_DEPTH);
             stack.frames[..depth]
                 .iter()
-                .filter_map(|frame| frame.site.get())
+                .filter_map(|frame| frame.site.get().or(frame.body.get()))
                 .collect()
         })
         .unwrap_or_default()
@@ -482,19 +556,78 @@ impl Drop for Pop {
     }
 }
 
+/// Names a [`Site`] by a type, so that what carries it (a yield's future, a coroutine's body)
+/// holds no pointer.
+///
+/// Not public API: the macros' expansions implement it for a unit struct of their own.
+pub trait SiteOf {
+    /// The site.
+    fn site() -> &'static Site;
+}
+
 pin_project! {
-    /// The future a `yield_!` waits on, with the `introspect` feature: the yielded future, plus
-    /// the slot that shows its coroutine as suspended at the yield's site while it waits.
+    /// The future a `yield_!` waits on, with the `introspect` feature: the yielded future, which
+    /// tells the coroutine's [`Body`] at which site it waits.
     ///
     /// Not public API.
-    pub struct Tracked<F> {
+    pub struct Tracked<F, S> {
         #[pin]
         inner: F,
-        site: &'static Site,
+        site: PhantomData<S>,
+    }
+}
+
+/// The future a `yield_!(value)` waits on, which records the site `S` names while it waits.
+///
+/// Not public API: what the macro's expansion calls with the `introspect` feature.
+#[inline]
+pub fn yielded_at<K, Y: crate::Yieldable<K>, S: SiteOf>(
+    value: Y,
+    _site: S,
+) -> Tracked<Y::Future, S> {
+    Tracked {
+        inner: value.into_yielded(),
+        site: PhantomData,
+    }
+}
+
+impl<F: Future, S: SiteOf> Future for Tracked<F, S> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        STACK.with(|stack| {
+            if let Some(frame) = stack.top() {
+                frame.site.set(Some(S::site()));
+            }
+        });
+        let result = self.project().inner.poll(cx);
+        if result.is_ready() {
+            STACK.with(|stack| {
+                if let Some(frame) = stack.top() {
+                    frame.moved.set(true);
+                    frame.detail.set(Detail::Unknown);
+                }
+            });
+        }
+        result
+    }
+}
+
+pin_project! {
+    /// A coroutine's body, with the `introspect` feature: holds the slot that shows the
+    /// coroutine while it is suspended (or being polled after it first suspended), and frees it
+    /// when the body ends or is dropped.
+    ///
+    /// Not public API: what `#[coroutine]` wraps each body in, through `__coroutine_body!`.
+    pub struct Body<F, N> {
+        #[pin]
+        inner: F,
         handle: Option<Handle>,
+        name: PhantomData<N>,
     }
 
-    impl<F> PinnedDrop for Tracked<F> {
+    impl<F, N> PinnedDrop for Body<F, N> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(handle) = this.project().handle.take() {
                 unregister(handle);
@@ -503,35 +636,44 @@ pin_project! {
     }
 }
 
-/// The future a `yield_!(value)` waits on, which records `site` while it waits.
-///
-/// Not public API: what the macro's expansion calls with the `introspect` feature.
-#[inline]
-pub fn yielded_at<K, Y: crate::Yieldable<K>>(value: Y, site: &'static Site) -> Tracked<Y::Future> {
-    Tracked {
-        inner: value.into_yielded(),
-        site,
-        handle: None,
+impl<F: Future, N: SiteOf> Body<F, N> {
+    /// The body `inner` of the coroutine fn whose site `N` names.
+    #[inline]
+    pub fn new(inner: F, _name: N) -> Self {
+        Body {
+            inner,
+            handle: None,
+            name: PhantomData,
+        }
     }
 }
 
-impl<F: Future> Future for Tracked<F> {
+/// The name of a body's type without the [`Body`] around it: `a::f::{{closure}}` for
+/// `…::Body<a::f::{{closure}}, a::f::__CoroutineFn>`.
+pub(crate) fn body_name(type_name: &'static str) -> &'static str {
+    let Some(start) = type_name.find("Body<") else {
+        return type_name;
+    };
+    let inner = &type_name[start + "Body<".len()..];
+    inner.rfind(", ").map_or(type_name, |end| &inner[..end])
+}
+
+impl<F: Future, N: SiteOf> Future for Body<F, N> {
     type Output = F::Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let site = *this.site;
-        let handle = *this.handle;
-        if let Some(handle) = handle {
-            set_running(handle, site);
+        let before = *this.handle;
+        if let Some(handle) = before {
+            set_running(handle);
         }
-        let depth = push(site, handle);
+        let depth = push(N::site(), before);
         let pop = Pop(depth);
         let result = this.inner.poll(cx);
         drop(pop);
-        // A child may have given this yield a slot during the poll.
-        let handle = STACK.with(|stack| stack.frames.get(depth).map_or(handle, |f| f.handle.get()));
+        // A child may have given this body a slot during the poll.
+        let handle = STACK.with(|stack| stack.frames.get(depth).map_or(before, |f| f.handle.get()));
         match result {
             Poll::Ready(output) => {
                 if let Some(handle) = handle {
@@ -541,20 +683,22 @@ impl<F: Future> Future for Tracked<F> {
                 Poll::Ready(output)
             }
             Poll::Pending => {
-                *this.handle = suspended(depth, site, *this.handle, handle);
+                *this.handle = suspended(depth, N::site(), before, handle);
                 Poll::Pending
             }
         }
     }
 }
 
-/// Pushes the frame of a yield at `site` on this thread's stack; returns its depth.
+/// Pushes the frame of a body on this thread's stack; returns its depth.
 #[inline]
-fn push(site: &'static Site, handle: Option<Handle>) -> usize {
+fn push(body: &'static Site, handle: Option<Handle>) -> usize {
     STACK.with(|stack| {
         let depth = stack.depth.get();
         if let Some(frame) = stack.frames.get(depth) {
-            frame.site.set(Some(site));
+            frame.body.set(Some(body));
+            frame.site.set(None);
+            frame.moved.set(false);
             frame.handle.set(handle);
             frame.detail.set(Detail::Unknown);
         }
@@ -565,44 +709,62 @@ fn push(site: &'static Site, handle: Option<Handle>) -> usize {
 
 /// Marks `handle`'s slot as being polled.
 #[inline]
-fn set_running(handle: Handle, site: &'static Site) {
+fn set_running(handle: Handle) {
     if let Some(slot) = slot(handle.get() - 1) {
-        slot.site.store(site.id() | RUNNING, Ordering::Relaxed);
+        let site = slot.site.load(Ordering::Relaxed);
+        slot.site.store(site | RUNNING, Ordering::Relaxed);
     }
 }
 
-/// Records that the yield at `depth` has suspended: `before` is the slot it had when its poll
+/// Records that the body at `depth` has suspended: `before` is the slot it had when its poll
 /// began, `handle` the one it has now (a child may have given it one); returns its slot.
 #[cold]
 #[inline(never)]
 fn suspended(
     depth: usize,
-    site: &'static Site,
+    body: &'static Site,
     before: Option<Handle>,
     handle: Option<Handle>,
 ) -> Option<Handle> {
-    let (detail, parent) = STACK.with(|stack| {
-        let detail = stack
-            .frames
-            .get(depth)
-            .map_or(Detail::Unknown, |f| f.detail.get());
+    let (site, moved, detail, parent) = STACK.with(|stack| {
+        let frame = stack.frames.get(depth);
+        let site = frame.and_then(|f| f.site.get()).unwrap_or(body);
+        let moved = frame.is_some_and(|f| f.moved.get());
+        let detail = frame.map_or(Detail::Unknown, |f| f.detail.get());
         let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
-        (detail, parent)
+        (site, moved, detail, parent)
     });
     let id = site.id();
     let Some(handle) = handle else {
         return register(id, false, parent, detail).map(|(handle, _)| handle);
     };
-    if let Some(slot) = slot(handle.get() - 1) {
-        let fresh = before.is_none();
+    let index = handle.get() - 1;
+    if let Some(slot) = slot(index) {
+        let word = slot.site.load(Ordering::Relaxed);
+        // A new suspension: the first (the slot was given during this very poll), one after a
+        // yield finished, or at another site.
+        let fresh = before.is_none() || moved || word & SITE_ID != id;
+        let old = slot.parent.load(Ordering::Relaxed);
+        let provisional = word & PROVISIONAL != 0;
+        let parent = if before.is_none() {
+            // Still the first suspension: the parent stays provisional.
+            parent
+        } else if old != parent && old != 0 && parent != 0 && !provisional && alive(old) {
+            // Awaited through a shared handle by a second coroutine: shown under the first,
+            // with a reference from this one.
+            add_reference(parent, key(index, slot.generation.load(Ordering::Relaxed)));
+            old
+        } else {
+            parent
+        };
+        let flags = if before.is_none() { PROVISIONAL } else { 0 };
         slot.write(|slot| {
             if fresh {
-                // Given a slot by a child during this very poll: suspended from now.
                 slot.since.store(now(), Ordering::Relaxed);
             }
             slot.parent.store(parent, Ordering::Relaxed);
             slot.detail.store(detail.encode(), Ordering::Relaxed);
-            slot.site.store(id, Ordering::Relaxed);
+            slot.site.store(id | flags, Ordering::Relaxed);
         });
     }
     Some(handle)
