@@ -104,9 +104,9 @@ pub(crate) use registry::{Detail as WaitsOn, waits_on};
 /// ```
 #[must_use]
 pub fn snapshot() -> Snapshot {
-    let entries = registry::read_all();
-    let sites = registry::sites();
     let now = registry::now();
+    let entries = registry::read_all(now);
+    let sites = registry::sites();
     Snapshot {
         roots: build(&entries, &sites, now),
     }
@@ -127,9 +127,10 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
         }
     }
     let parent_of = |entry: &Entry| {
-        let index = registry::key_index(entry.parent)?;
+        let index = registry::packed_index(entry.parent)?;
         let &position = at.get(index)?;
-        (position != usize::MAX && entries[position].key == entry.parent).then_some(position)
+        (position != usize::MAX && registry::is_packed(entry.parent, entries[position].key))
+            .then_some(position)
     };
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
     let mut primary = vec![None; entries.len()];
@@ -157,8 +158,17 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
             }
         }
     }
+    // Oldest first; the clock is coarse, so within a tick by place in the code, which keeps
+    // siblings started together in the order of their lines.
     let order = |list: &mut Vec<usize>| {
-        list.sort_by_key(|&i| (entries[i].since, entries[i].key));
+        list.sort_by_key(|&i| {
+            let entry = &entries[i];
+            let location = usize::try_from(entry.site)
+                .ok()
+                .and_then(|site| sites.get(site.checked_sub(1)?))
+                .map(|site| site.location());
+            (entry.since, location, entry.key)
+        });
     };
     order(&mut roots);
     for list in children.iter_mut().chain(&mut references) {
@@ -209,10 +219,12 @@ impl Tree<'_> {
             .collect();
         node.children
             .extend(self.references[i].iter().filter_map(|&c| {
-                let under =
-                    self.primary[c].and_then(|p| Some((self.entries[p].key, self.name(p)?)));
+                let shown = match self.primary[c].and_then(|p| Some((p, self.name(p)?))) {
+                    Some((p, name)) => Shown::Under(self.entries[p].key, name),
+                    None => Shown::AsRoot,
+                };
                 Some(Node {
-                    reference: Some(under),
+                    shown,
                     ..self.shallow(c)?
                 })
             }));
@@ -241,7 +253,7 @@ impl Tree<'_> {
             running: entry.running,
             waits_on: describe(entry.detail, self.now),
             children: Vec::new(),
-            reference: None,
+            shown: Shown::Here,
         })
     }
 }
@@ -314,7 +326,7 @@ pub fn current() -> Vec<Node> {
             running: true,
             waits_on: None,
             children: Vec::new(),
-            reference: None,
+            shown: Shown::Here,
         })
         .collect()
 }
@@ -481,9 +493,19 @@ pub struct Node {
     running: bool,
     waits_on: Option<String>,
     children: Vec<Node>,
-    /// For a reference to a coroutine shown elsewhere: the id and name of the parent it is
-    /// shown under (`None`: shown as a root).
-    reference: Option<Option<(u64, &'static str)>>,
+    /// Where the coroutine is shown in full.
+    shown: Shown,
+}
+
+/// Where a [`Node`]'s coroutine is shown in full.
+#[derive(Clone, Copy, Debug)]
+enum Shown {
+    /// Here: the node is not a reference.
+    Here,
+    /// Under the parent of this id and name: the node is a reference.
+    Under(u64, &'static str),
+    /// As a root: the node is a reference.
+    AsRoot,
 }
 
 impl Node {
@@ -523,7 +545,7 @@ impl Node {
     /// ```
     #[must_use]
     pub fn is_reference(&self) -> bool {
-        self.reference.is_some()
+        !matches!(self.shown, Shown::Here)
     }
 
     /// For a [reference](Node::is_reference), the id of the node under which the coroutine is
@@ -537,7 +559,10 @@ impl Node {
     /// ```
     #[must_use]
     pub fn shown_under(&self) -> Option<u64> {
-        self.reference.flatten().map(|(id, _)| id)
+        match self.shown {
+            Shown::Under(id, _) => Some(id),
+            Shown::Here | Shown::AsRoot => None,
+        }
     }
 
     /// The coroutine fn's path, `crate::module::fn` (a method: `crate::module::Type::method`).
@@ -589,7 +614,7 @@ impl Node {
 
     fn write_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let (file, line, column) = self.location;
-        if let Some(under) = self.reference {
+        if self.is_reference() {
             write!(
                 f,
                 "{:width$}↪ {}  {file}:{line}:{column}  ",
@@ -597,9 +622,9 @@ impl Node {
                 self.name,
                 width = depth * 2
             )?;
-            return match under {
-                Some((_, parent)) => writeln!(f, "(shown under {parent})"),
-                None => writeln!(f, "(shown as a root)"),
+            return match self.shown {
+                Shown::Under(_, parent) => writeln!(f, "(shown under {parent})"),
+                Shown::Here | Shown::AsRoot => writeln!(f, "(shown as a root)"),
             };
         }
         write!(
@@ -626,10 +651,10 @@ impl Node {
 
     fn json(&self, out: &mut String) {
         let (file, line, column) = self.location;
-        if let Some(under) = self.reference {
+        if self.is_reference() {
             let _ = write!(out, r#"{{"ref":{},"shown_under":"#, self.id);
-            match under {
-                Some((id, _)) => {
+            match self.shown_under() {
+                Some(id) => {
                     let _ = write!(out, "{id}");
                 }
                 None => out.push_str("null"),

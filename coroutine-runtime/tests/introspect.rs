@@ -999,7 +999,7 @@ mod fresh {
 fn a_freshly_called_coroutine_is_under_its_caller_from_the_start() {
     use std::sync::atomic::Ordering::Relaxed;
     // Called, and never polled: every level has only run up to its first suspension.
-    let called = fresh::outer();
+    let running = fresh::outer();
     let tree = introspect::snapshot();
     let [outer, caller] = fresh::LINES.each_ref().map(|l| l.load(Relaxed));
     let file = file!();
@@ -1017,7 +1017,7 @@ fn a_freshly_called_coroutine_is_under_its_caller_from_the_start() {
         lines[2].starts_with("    introspect::never::stuck  "),
         "{tree}"
     );
-    drop(called);
+    drop(running);
     assert!(
         introspect::snapshot()
             .find(|n| n.name().starts_with("introspect::fresh::"))

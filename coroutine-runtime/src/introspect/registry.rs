@@ -168,10 +168,57 @@ pub(crate) fn now() -> u64 {
     u64::try_from(base().elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Nanoseconds from [`base`] to `instant` (0 if before).
-#[allow(dead_code)]
-pub(crate) fn nanos_at(instant: Instant) -> u64 {
-    u64::try_from(instant.saturating_duration_since(base()).as_nanos()).unwrap_or(u64::MAX)
+/// A tick of the coarse clock: 2^20 ns, about a millisecond.
+const TICK_SHIFT: u32 = 20;
+
+/// How often the clock thread advances [`TICKS`].
+const TICK_PERIOD: Duration = Duration::from_millis(1);
+
+/// The coarse clock: ticks since [`base`], advanced by a thread of its own (see [`ticks`]).
+static TICKS: AtomicU32 = AtomicU32::new(0);
+
+/// Ticks since [`base`], from the coarse clock: one atomic load. A suspension records this
+/// rather than reading the system clock, which costs tens of nanoseconds (more on some virtual
+/// machines). The clock's thread starts at the first call and wakes every [`TICK_PERIOD`]; the
+/// value is behind the true time by at most that period plus a tick, so an age is over by at
+/// most about 2 ms.
+#[inline]
+fn ticks() -> u32 {
+    static CLOCK: OnceLock<()> = OnceLock::new();
+    CLOCK.get_or_init(start_clock);
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Nanoseconds since [`base`] as ticks (truncated to 32 bits: they wrap after 52 days).
+fn to_ticks(nanos: u64) -> u32 {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "ticks wrap, see `since_nanos`"
+    )]
+    let ticks = (nanos >> TICK_SHIFT) as u32;
+    ticks
+}
+
+/// Starts the thread that advances [`TICKS`].
+#[cold]
+fn start_clock() {
+    TICKS.store(to_ticks(now()), Ordering::Relaxed);
+    let spawned = std::thread::Builder::new()
+        .name("coroutine-introspect-clock".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(TICK_PERIOD);
+                TICKS.store(to_ticks(now()), Ordering::Relaxed);
+            }
+        });
+    // Without a thread, every age counts from the start; the tree itself is unaffected.
+    drop(spawned);
+}
+
+/// The nanoseconds since [`base`] of a tick count recorded at most 52 days before `now`.
+fn since_nanos(ticks: u32, now: u64) -> u64 {
+    let back = u64::from(to_ticks(now).wrapping_sub(ticks));
+    ((now >> TICK_SHIFT).saturating_sub(back)) << TICK_SHIFT
 }
 
 /// Set in a slot's `site` word while the coroutine is being polled.
@@ -194,15 +241,27 @@ struct Slot {
     generation: AtomicU32,
     /// The site's id (0: the slot is free), plus [`RUNNING`].
     site: AtomicU32,
-    /// When it suspended at this site, in nanoseconds since [`base`].
-    since: AtomicU64,
-    /// The parent's [`Key`], or 0.
-    parent: AtomicU64,
-    /// [`Detail::encode`].
-    detail: AtomicU64,
+    /// When it suspended at this site, in [`ticks`].
+    since: AtomicU32,
+    /// The parent's key, [`packed`], or 0.
+    parent: AtomicU32,
+    /// [`Detail::encode`], high and low halves.
+    detail: [AtomicU32; 2],
 }
 
 impl Slot {
+    fn store_detail(&self, detail: Detail) {
+        let value = detail.encode();
+        self.detail[0].store((value >> 32) as u32, Ordering::Relaxed);
+        #[allow(clippy::cast_possible_truncation, reason = "the low half")]
+        self.detail[1].store(value as u32, Ordering::Relaxed);
+    }
+
+    fn load_detail(&self) -> u64 {
+        (u64::from(self.detail[0].load(Ordering::Relaxed)) << 32)
+            | u64::from(self.detail[1].load(Ordering::Relaxed))
+    }
+
     /// Runs `write` as the slot's one writer, under the sequence lock.
     fn write(&self, write: impl FnOnce(&Self)) {
         let seq = self.seq.load(Ordering::Relaxed);
@@ -213,7 +272,7 @@ impl Slot {
     }
 
     /// A consistent copy of the slot, or `None` if it is free or kept changing.
-    fn read(&self, index: u32) -> Option<Entry> {
+    fn read(&self, index: u32, now: u64) -> Option<Entry> {
         for _ in 0..8 {
             let before = self.seq.load(Ordering::Acquire);
             if before % 2 == 1 {
@@ -224,7 +283,7 @@ impl Slot {
             let site = self.site.load(Ordering::Relaxed);
             let since = self.since.load(Ordering::Relaxed);
             let parent = self.parent.load(Ordering::Relaxed);
-            let detail = self.detail.load(Ordering::Relaxed);
+            let detail = self.load_detail();
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;
@@ -236,7 +295,7 @@ impl Slot {
                 key: key(index, generation),
                 site: site & SITE_ID,
                 running: site & RUNNING != 0,
-                since,
+                since: since_nanos(since, now),
                 parent,
                 detail: Detail::decode(detail),
             });
@@ -252,8 +311,38 @@ pub(crate) struct Entry {
     pub(crate) site: u32,
     pub(crate) running: bool,
     pub(crate) since: u64,
-    pub(crate) parent: u64,
+    /// The parent's key, [`packed`].
+    pub(crate) parent: u32,
     pub(crate) detail: Detail,
+}
+
+/// Bits of a packed key that hold the slot's index + 1.
+const PACKED_INDEX_BITS: u32 = 23;
+
+/// A key in 32 bits, for a slot's parent: the index + 1 in the low [`PACKED_INDEX_BITS`] bits,
+/// the low bits of the generation above. A parent that ended and whose slot was taken again
+/// hundreds of times while a child of it lived on could be mistaken for the slot's new
+/// occupant; a child's parent is set again each time it suspends.
+fn packed(key: u64) -> u32 {
+    let index = (key >> 32) as u32;
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the low bits of the generation"
+    )]
+    let generation = key as u32;
+    index | (generation << PACKED_INDEX_BITS)
+}
+
+/// Whether `packed` is the packed form of `key`.
+pub(crate) fn is_packed(packed: u32, key: u64) -> bool {
+    packed != 0 && self::packed(key) == packed
+}
+
+/// The slot index of a [`packed`] key.
+pub(crate) fn packed_index(packed: u32) -> Option<usize> {
+    usize::try_from(packed & ((1 << PACKED_INDEX_BITS) - 1))
+        .ok()?
+        .checked_sub(1)
 }
 
 /// Names one occupant of one slot: index + 1 in the high half, generation in the low half.
@@ -269,7 +358,8 @@ pub(crate) fn key_index(key: u64) -> Option<usize> {
 /// Slots per chunk.
 const CHUNK: usize = 1024;
 
-/// Most chunks: 4,194,304 coroutines suspended at once. Past that, a coroutine is not shown.
+/// Most chunks: 4,194,304 coroutines suspended at once (fewer than 2^[`PACKED_INDEX_BITS`]).
+/// Past that, a coroutine is not shown.
 const MAX_CHUNKS: usize = 4096;
 
 /// Every chunk, by index; allocated on first use, never freed.
@@ -289,9 +379,11 @@ fn slot(index: u32) -> Option<&'static Slot> {
 /// Free slots given back by threads that ended or had too many.
 static FREE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// A thread's free slots.
+/// A thread's free slots: those given back, and a range of a chunk never used yet.
 struct Local {
     free: Vec<u32>,
+    next: u32,
+    end: u32,
 }
 
 /// Most free slots a thread keeps before giving some back.
@@ -299,18 +391,26 @@ const LOCAL_FREE_MAX: usize = 4 * CHUNK;
 
 impl Drop for Local {
     fn drop(&mut self) {
-        if !self.free.is_empty() {
-            FREE.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .append(&mut self.free);
+        if !self.free.is_empty() || self.next < self.end {
+            let mut global = FREE.lock().unwrap_or_else(PoisonError::into_inner);
+            global.append(&mut self.free);
+            global.extend(self.next..self.end);
+        }
+    }
+}
+
+impl Local {
+    const fn new() -> Self {
+        Local {
+            free: Vec::new(),
+            next: 0,
+            end: 0,
         }
     }
 }
 
 thread_local! {
-    static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local { free: Vec::new() })
-    };
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local::new()) };
 }
 
 impl Local {
@@ -318,6 +418,10 @@ impl Local {
     fn take(&mut self) -> Option<u32> {
         if let Some(index) = self.free.pop() {
             return Some(index);
+        }
+        if self.next < self.end {
+            self.next += 1;
+            return Some(self.next - 1);
         }
         {
             let mut global = FREE.lock().unwrap_or_else(PoisonError::into_inner);
@@ -334,8 +438,8 @@ impl Local {
         *count += 1;
         drop(count);
         // Hand them out lowest first.
-        let end = first + u32::try_from(CHUNK).expect("a small chunk");
-        self.free.extend((first + 1..end).rev());
+        self.next = first + 1;
+        self.end = first + u32::try_from(CHUNK).expect("a small chunk");
         Some(first)
     }
 
@@ -358,15 +462,15 @@ type Handle = NonZeroU32;
 fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Handle, u64)> {
     let index = LOCAL
         .try_with(|local| local.borrow_mut().take())
-        .unwrap_or_else(|_| Local { free: Vec::new() }.take())?;
+        .unwrap_or_else(|_| Local::new().take())?;
     let slot = slot(index)?;
-    let since = now();
+    let since = ticks();
     let generation = slot.generation.load(Ordering::Relaxed).wrapping_add(1);
     slot.write(|slot| {
         slot.generation.store(generation, Ordering::Relaxed);
         slot.since.store(since, Ordering::Relaxed);
-        slot.parent.store(parent, Ordering::Relaxed);
-        slot.detail.store(detail.encode(), Ordering::Relaxed);
+        slot.parent.store(packed(parent), Ordering::Relaxed);
+        slot.store_detail(detail);
         slot.site.store(
             site | PROVISIONAL | if running { RUNNING } else { 0 },
             Ordering::Relaxed,
@@ -390,17 +494,28 @@ fn unregister(handle: Handle) {
 }
 
 /// Every occupied slot, read without waiting for any writer.
-pub(crate) fn read_all() -> Vec<Entry> {
+pub(crate) fn read_all(now: u64) -> Vec<Entry> {
     let mut entries = Vec::new();
     for (c, chunk) in CHUNKS.iter().map_while(OnceLock::get).enumerate() {
         for (i, slot) in chunk.iter().enumerate() {
             let index = u32::try_from(c * CHUNK + i).expect("fewer than 2^32 slots");
-            if let Some(entry) = slot.read(index) {
+            if let Some(entry) = slot.read(index, now) {
                 entries.push(entry);
             }
         }
     }
     entries
+}
+
+/// Whether the coroutine of a [`packed`] key still holds its slot.
+fn alive_packed(packed: u32) -> bool {
+    let Some(index) = packed_index(packed).and_then(|i| u32::try_from(i).ok()) else {
+        return false;
+    };
+    slot(index).is_some_and(|slot| {
+        is_packed(packed, key(index, slot.generation.load(Ordering::Relaxed)))
+            && slot.site.load(Ordering::Relaxed) & SITE_ID != 0
+    })
 }
 
 /// Whether the coroutine `key` names still holds its slot.
@@ -453,9 +568,8 @@ const MAX_DEPTH: usize = 128;
 
 /// A coroutine body being polled on this thread.
 struct Frame {
-    /// The coroutine fn's own site: where it is shown before it reaches a yield.
-    body: Cell<Option<&'static Site>>,
-    /// The yield it is polling, or polled last.
+    /// The yield it is polling, or polled last; the coroutine fn's own site before its first
+    /// yield.
     site: Cell<Option<&'static Site>>,
     /// Whether a yield of it finished during this poll: its next suspension is a new one.
     moved: Cell<bool>,
@@ -477,7 +591,6 @@ thread_local! {
             depth: Cell::new(0),
             frames: [const {
                 Frame {
-                    body: Cell::new(None),
                     site: Cell::new(None),
                     moved: Cell::new(false),
                     handle: Cell::new(None),
@@ -514,7 +627,7 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
     let Some(frame) = stack.frames.get(index) else {
         return 0;
     };
-    let Some(site) = frame.site.get().or(frame.body.get()) else {
+    let Some(site) = frame.site.get() else {
         return 0;
     };
     if let Some(handle) = frame.handle.get() {
@@ -539,20 +652,19 @@ pub(crate) fn current() -> Vec<&'static Site> {
             let depth = stack.depth.get().min(MAX_DEPTH);
             stack.frames[..depth]
                 .iter()
-                .filter_map(|frame| frame.site.get().or(frame.body.get()))
+                .filter_map(|frame| frame.site.get())
                 .collect()
         })
         .unwrap_or_default()
 }
 
 /// Puts the stack's depth back when a poll returns or unwinds.
-struct Pop(usize);
+struct Pop<'a>(&'a Stack, usize);
 
-impl Drop for Pop {
+impl Drop for Pop<'_> {
     #[inline]
     fn drop(&mut self) {
-        let depth = self.0;
-        let _ = STACK.try_with(|stack| stack.depth.set(depth));
+        self.0.depth.set(self.1);
     }
 }
 
@@ -596,21 +708,21 @@ impl<F: Future, S: SiteOf> Future for Tracked<F, S> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let inner = self.project().inner;
         STACK.with(|stack| {
-            if let Some(frame) = stack.top() {
-                frame.site.set(Some(S::site()));
+            // The innermost body is this yield's: the bodies polled inside it are gone by the
+            // time it returns.
+            let Some(frame) = stack.top() else {
+                return inner.poll(cx);
+            };
+            frame.site.set(Some(S::site()));
+            let result = inner.poll(cx);
+            if result.is_ready() {
+                frame.moved.set(true);
+                frame.detail.set(Detail::Unknown);
             }
-        });
-        let result = self.project().inner.poll(cx);
-        if result.is_ready() {
-            STACK.with(|stack| {
-                if let Some(frame) = stack.top() {
-                    frame.moved.set(true);
-                    frame.detail.set(Detail::Unknown);
-                }
-            });
-        }
-        result
+            result
+        })
     }
 }
 
@@ -668,43 +780,36 @@ impl<F: Future, N: SiteOf> Future for Body<F, N> {
         if let Some(handle) = before {
             set_running(handle);
         }
-        let depth = push(N::site(), before);
-        let pop = Pop(depth);
-        let result = this.inner.poll(cx);
-        drop(pop);
-        // A child may have given this body a slot during the poll.
-        let handle = STACK.with(|stack| stack.frames.get(depth).map_or(before, |f| f.handle.get()));
-        match result {
-            Poll::Ready(output) => {
-                if let Some(handle) = handle {
-                    *this.handle = None;
-                    unregister(handle);
+        STACK.with(|stack| {
+            let depth = stack.depth.get();
+            let frame = stack.frames.get(depth);
+            if let Some(frame) = frame {
+                frame.site.set(Some(N::site()));
+                frame.moved.set(false);
+                frame.handle.set(before);
+                frame.detail.set(Detail::Unknown);
+            }
+            stack.depth.set(depth + 1);
+            let pop = Pop(stack, depth);
+            let result = this.inner.poll(cx);
+            drop(pop);
+            // A child may have given this body a slot during the poll.
+            let handle = frame.map_or(before, |f| f.handle.get());
+            match result {
+                Poll::Ready(output) => {
+                    if let Some(handle) = handle {
+                        *this.handle = None;
+                        unregister(handle);
+                    }
+                    Poll::Ready(output)
                 }
-                Poll::Ready(output)
+                Poll::Pending => {
+                    *this.handle = suspended(stack, depth, N::site(), before, handle);
+                    Poll::Pending
+                }
             }
-            Poll::Pending => {
-                *this.handle = suspended(depth, N::site(), before, handle);
-                Poll::Pending
-            }
-        }
+        })
     }
-}
-
-/// Pushes the frame of a body on this thread's stack; returns its depth.
-#[inline]
-fn push(body: &'static Site, handle: Option<Handle>) -> usize {
-    STACK.with(|stack| {
-        let depth = stack.depth.get();
-        if let Some(frame) = stack.frames.get(depth) {
-            frame.body.set(Some(body));
-            frame.site.set(None);
-            frame.moved.set(false);
-            frame.handle.set(handle);
-            frame.detail.set(Detail::Unknown);
-        }
-        stack.depth.set(depth + 1);
-        depth
-    })
 }
 
 /// Marks `handle`'s slot as being polled.
@@ -721,19 +826,17 @@ fn set_running(handle: Handle) {
 #[cold]
 #[inline(never)]
 fn suspended(
+    stack: &Stack,
     depth: usize,
     body: &'static Site,
     before: Option<Handle>,
     handle: Option<Handle>,
 ) -> Option<Handle> {
-    let (site, moved, detail, parent) = STACK.with(|stack| {
-        let frame = stack.frames.get(depth);
-        let site = frame.and_then(|f| f.site.get()).unwrap_or(body);
-        let moved = frame.is_some_and(|f| f.moved.get());
-        let detail = frame.map_or(Detail::Unknown, |f| f.detail.get());
-        let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
-        (site, moved, detail, parent)
-    });
+    let frame = stack.frames.get(depth);
+    let site = frame.and_then(|f| f.site.get()).unwrap_or(body);
+    let moved = frame.is_some_and(|f| f.moved.get());
+    let detail = frame.map_or(Detail::Unknown, |f| f.detail.get());
+    let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
     let id = site.id();
     let Some(handle) = handle else {
         return register(id, false, parent, detail).map(|(handle, _)| handle);
@@ -748,22 +851,27 @@ fn suspended(
         let provisional = word & PROVISIONAL != 0;
         let parent = if before.is_none() {
             // Still the first suspension: the parent stays provisional.
-            parent
-        } else if old != parent && old != 0 && parent != 0 && !provisional && alive(old) {
+            packed(parent)
+        } else if !is_packed(old, parent)
+            && old != 0
+            && parent != 0
+            && !provisional
+            && alive_packed(old)
+        {
             // Awaited through a shared handle by a second coroutine: shown under the first,
             // with a reference from this one.
             add_reference(parent, key(index, slot.generation.load(Ordering::Relaxed)));
             old
         } else {
-            parent
+            packed(parent)
         };
         let flags = if before.is_none() { PROVISIONAL } else { 0 };
         slot.write(|slot| {
             if fresh {
-                slot.since.store(now(), Ordering::Relaxed);
+                slot.since.store(ticks(), Ordering::Relaxed);
             }
             slot.parent.store(parent, Ordering::Relaxed);
-            slot.detail.store(detail.encode(), Ordering::Relaxed);
+            slot.store_detail(detail);
             slot.site.store(id | flags, Ordering::Relaxed);
         });
     }
