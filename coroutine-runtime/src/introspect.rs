@@ -1,8 +1,8 @@
 //! Where is it stuck? A live tree of the suspended coroutines, at their yield lines.
 //!
-//! With the `introspect` feature, every `yield_!` records, while it waits, which coroutine fn it
-//! stands in, its file, line and column, since when it waits, and which coroutine polled it:
-//! no annotation beyond `#[coroutine]` and `yield_!`. [`snapshot`] reads it all, from any thread,
+//! With the `introspect` feature, every coroutine records, while it is suspended, the file, line
+//! and column of the `yield_!` it waits at, since when, and which coroutine waits on it: no
+//! annotation beyond `#[coroutine]` and `yield_!`. [`snapshot`] reads it all, from any thread,
 //! at any moment, without polling anything:
 //!
 //! ```
@@ -22,16 +22,17 @@
 //!
 //! use futures::FutureExt;
 //!
-//! let mut running = handler();
-//! // As an executor would: the first poll is a trip through the executor, the second resumes.
-//! assert!((&mut running).now_or_never().is_none());
-//! assert!((&mut running).now_or_never().is_none());
+//! let mut running = handler(); // started: suspended under `handler`, `query` under it
 //! let tree = introspect::snapshot();
 //! let root = tree.roots().iter().find(|n| n.name().ends_with("::handler")).unwrap();
 //! assert_eq!(root.children()[0].name(), root.name().replace("handler", "query"));
 //! println!("{tree}");
-//! // rust_out::handler  src/lib.rs:16:5  suspended 12µs
-//! //   rust_out::query  src/lib.rs:10:5  suspended 12µs, sleep (59.99s left)
+//! // rust_out::handler  src/lib.rs:16:5  suspended 1.2ms
+//! //   rust_out::query  src/lib.rs:10:5  suspended 1.2ms, sleep (60.00s left)
+//! // As an executor would: the first poll is a trip through the executor, the second resumes.
+//! assert!((&mut running).now_or_never().is_none());
+//! assert!((&mut running).now_or_never().is_none());
+//! assert_eq!(introspect::snapshot().to_string().lines().count(), tree.to_string().lines().count());
 //! drop(running); // cancelled: gone from the next snapshot
 //! assert!(introspect::snapshot().find(|n| n.name().ends_with("::handler")).is_none());
 //! ```
@@ -40,10 +41,25 @@
 //!
 //! A coroutine appears while it is suspended at a yield, or being polled after it has suspended
 //! once; one that finishes without suspending never does. A dropped coroutine disappears at
-//! once. Its children are the coroutines that were polled inside its current yield: the body of a
-//! yielded sub-coroutine, the elements of a yielded `Vec`, map or tuple, of [`multi`],
-//! [`try_multi`], a [`WaitIterator`] or a [`with_timeout`]. A coroutine spawned on an executor
-//! is a root.
+//! once. Its children are the coroutines it waits on: a yielded sub-coroutine, the elements of a
+//! yielded `Vec`, map or tuple, of [`multi`], [`try_multi`], a [`WaitIterator`] (across its
+//! yields) or a [`with_timeout`]. Precisely, a coroutine's parent is the coroutine whose body was
+//! being polled when it last suspended: for a coroutine just called (started, suspended, not
+//! polled yet), its caller; from then on, the coroutine that polls it. A coroutine spawned on an
+//! executor is a root.
+//!
+//! A coroutine awaited by several others through a shared handle (`futures::future::Shared`)
+//! appears once, under the first that polled it, and each other one shows a
+//! [reference](Node::is_reference) to it, so a snapshot stays linear in the number of
+//! coroutines:
+//!
+//! ```text
+//! app::both  src/app.rs:30:22  suspended 3.1ms, 2 of 2 pending
+//!   app::first  src/app.rs:18:9  suspended 3.1ms
+//!     ↪ app::fetch  src/app.rs:12:9  (shown under app::second)
+//!   app::second  src/app.rs:24:9  suspended 3.1ms
+//!     app::fetch  src/app.rs:12:9  suspended 3.2ms
+//! ```
 //!
 //! Where the runtime knows what a leaf waits on, the node says so ([`Node::waits_on`]): a
 //! [`sleep`] and its time left, a [`with_timeout`]'s deadline, a [`ThreadPoolExecutor`] job, a
@@ -51,9 +67,12 @@
 //!
 //! # Cost
 //!
-//! With the feature off, nothing of this is compiled. With it on, a yield that is ready at once
-//! costs a push and a pop on a thread-local stack; a yield that suspends takes a slot in a
-//! shared table (no lock in the common case) and reads the clock. See BENCHMARKS.md.
+//! With the feature off, nothing of this is compiled. With it on, each poll of a coroutine's body
+//! pushes and pops a frame on a thread-local stack, and each yield writes its site in that frame.
+//! A coroutine that suspends takes a 28-byte slot in a shared table (no lock in the common case)
+//! for as long as it lives, and stamps it with a coarse clock: a tick of about a millisecond,
+//! advanced by a thread (`coroutine-introspect-clock`) that starts at the first suspension and
+//! wakes every millisecond. Ages are therefore over by up to about 2 ms. See BENCHMARKS.md.
 //!
 //! [`multi`]: crate::multi
 //! [`try_multi`]: crate::try_multi
@@ -440,7 +459,10 @@ impl Snapshot {
 
     /// The tree as JSON, without any dependency:
     /// `{"roots":[{"id":…,"name":…,"file":…,"line":…,"column":…,"age_us":…,"running":…,
-    /// "waits_on":…,"children":[…]}]}`, `waits_on` being a string or `null`.
+    /// "waits_on":…,"children":[…]}]}`, `waits_on` being a string or `null`. A
+    /// [reference](Node::is_reference) is `{"ref":…,"shown_under":…,"name":…,"file":…,
+    /// "line":…,"column":…}`: `ref` the id of the coroutine, `shown_under` the id of the node
+    /// whose children hold it in full, or `null` if it is a root.
     ///
     /// # Examples
     ///

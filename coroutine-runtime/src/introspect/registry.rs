@@ -79,11 +79,19 @@ impl Site {
     }
 
     /// The site's id, registering it on first use.
+    #[inline]
     fn id(&'static self) -> u32 {
         let id = self.id.load(Ordering::Acquire);
         if id != 0 {
             return id;
         }
+        self.register()
+    }
+
+    /// Gives the site an id.
+    #[cold]
+    #[inline(never)]
+    fn register(&'static self) -> u32 {
         let mut sites = SITES.write().unwrap_or_else(PoisonError::into_inner);
         // Another thread may have registered it meanwhile.
         let id = self.id.load(Ordering::Acquire);
@@ -844,6 +852,21 @@ fn suspended(
     let index = handle.get() - 1;
     if let Some(slot) = slot(index) {
         let word = slot.site.load(Ordering::Relaxed);
+        // The common case: suspended again under the same parent. The slot stays this
+        // coroutine's, so its fields are stored one by one, without the sequence lock: a
+        // snapshot reading meanwhile sees some of them from its last suspension, which is as
+        // true as the rest.
+        if before == Some(handle)
+            && word & PROVISIONAL == 0
+            && slot.parent.load(Ordering::Relaxed) == packed(parent)
+        {
+            if moved || word & SITE_ID != id {
+                slot.since.store(ticks(), Ordering::Relaxed);
+            }
+            slot.store_detail(detail);
+            slot.site.store(id, Ordering::Release);
+            return Some(handle);
+        }
         // A new suspension: the first (the slot was given during this very poll), one after a
         // yield finished, or at another site.
         let fresh = before.is_none() || moved || word & SITE_ID != id;
