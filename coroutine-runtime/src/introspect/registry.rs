@@ -579,12 +579,20 @@ struct Frame {
     /// The yield it is polling, or polled last; the coroutine fn's own site before its first
     /// yield.
     site: Cell<Option<&'static Site>>,
-    /// Whether a yield of it finished during this poll: its next suspension is a new one.
-    moved: Cell<bool>,
-    /// Its slot, once it has one.
-    handle: Cell<Option<Handle>>,
-    /// What its yield waits on, as the runtime's futures polled under it said.
-    detail: Cell<Detail>,
+    /// Its slot's handle once it has one (0: none), plus [`MOVED`].
+    state: Cell<u64>,
+    /// What its yield waits on, as the runtime's futures polled under it said: [`Detail::encode`].
+    detail: Cell<u64>,
+}
+
+/// Set in a frame's `state` when a yield of its body finished during this poll: the body's next
+/// suspension is a new one.
+const MOVED: u64 = 1 << 32;
+
+/// The handle in a frame's `state`.
+fn handle_of(state: u64) -> Option<Handle> {
+    #[allow(clippy::cast_possible_truncation, reason = "the low half")]
+    Handle::new(state as u32)
 }
 
 /// The coroutine bodies being polled on this thread, outermost first.
@@ -600,9 +608,8 @@ thread_local! {
             frames: [const {
                 Frame {
                     site: Cell::new(None),
-                    moved: Cell::new(false),
-                    handle: Cell::new(None),
-                    detail: Cell::new(Detail::Unknown),
+                    state: Cell::new(0),
+                    detail: Cell::new(0),
                 }
             }; MAX_DEPTH],
         }
@@ -625,7 +632,7 @@ impl Stack {
 pub(crate) fn waits_on(detail: Detail) {
     STACK.with(|stack| {
         if let Some(frame) = stack.top() {
-            frame.detail.set(detail);
+            frame.detail.set(detail.encode());
         }
     });
 }
@@ -638,7 +645,8 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
     let Some(site) = frame.site.get() else {
         return 0;
     };
-    if let Some(handle) = frame.handle.get() {
+    let state = frame.state.get();
+    if let Some(handle) = handle_of(state) {
         let index = handle.get() - 1;
         return slot(index).map_or(0, |slot| {
             key(index, slot.generation.load(Ordering::Relaxed))
@@ -648,7 +656,7 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
     let Some((handle, key)) = register(site.id(), true, parent, Detail::Unknown) else {
         return 0;
     };
-    frame.handle.set(Some(handle));
+    frame.state.set(state | u64::from(handle.get()));
     key
 }
 
@@ -726,8 +734,8 @@ impl<F: Future, S: SiteOf> Future for Tracked<F, S> {
             frame.site.set(Some(S::site()));
             let result = inner.poll(cx);
             if result.is_ready() {
-                frame.moved.set(true);
-                frame.detail.set(Detail::Unknown);
+                frame.state.set(frame.state.get() | MOVED);
+                frame.detail.set(0);
             }
             result
         })
@@ -790,34 +798,48 @@ impl<F: Future, N: SiteOf> Future for Body<F, N> {
         }
         STACK.with(|stack| {
             let depth = stack.depth.get();
-            let frame = stack.frames.get(depth);
-            if let Some(frame) = frame {
-                frame.site.set(Some(N::site()));
-                frame.moved.set(false);
-                frame.handle.set(before);
-                frame.detail.set(Detail::Unknown);
-            }
             stack.depth.set(depth + 1);
             let pop = Pop(stack, depth);
+            let Some(frame) = stack.frames.get(depth) else {
+                // Deeper than the stack: not shown.
+                return this.inner.poll(cx);
+            };
+            frame.site.set(Some(N::site()));
+            frame
+                .state
+                .set(before.map_or(0, |handle| u64::from(handle.get())));
+            frame.detail.set(0);
             let result = this.inner.poll(cx);
             drop(pop);
-            // A child may have given this body a slot during the poll.
-            let handle = frame.map_or(before, |f| f.handle.get());
-            match result {
-                Poll::Ready(output) => {
-                    if let Some(handle) = handle {
-                        *this.handle = None;
-                        unregister(handle);
-                    }
-                    Poll::Ready(output)
-                }
-                Poll::Pending => {
-                    *this.handle = suspended(stack, depth, N::site(), before, handle);
-                    Poll::Pending
-                }
+            let state = frame.state.get();
+            if result.is_pending() || handle_of(state).is_some() {
+                *this.handle = settle(stack, depth, N::site(), before, state, result.is_ready());
             }
+            result
         })
     }
+}
+
+/// After a poll of the body at `depth` that suspended, or that had or was given a slot: frees
+/// the slot if the body has finished, records the suspension otherwise; returns the body's slot.
+#[cold]
+#[inline(never)]
+fn settle(
+    stack: &Stack,
+    depth: usize,
+    body: &'static Site,
+    before: Option<Handle>,
+    state: u64,
+    finished: bool,
+) -> Option<Handle> {
+    let handle = handle_of(state);
+    if finished {
+        if let Some(handle) = handle {
+            unregister(handle);
+        }
+        return None;
+    }
+    suspended(stack, depth, body, before, handle, state & MOVED != 0)
 }
 
 /// Marks `handle`'s slot as being polled.
@@ -831,19 +853,17 @@ fn set_running(handle: Handle) {
 
 /// Records that the body at `depth` has suspended: `before` is the slot it had when its poll
 /// began, `handle` the one it has now (a child may have given it one); returns its slot.
-#[cold]
-#[inline(never)]
 fn suspended(
     stack: &Stack,
     depth: usize,
     body: &'static Site,
     before: Option<Handle>,
     handle: Option<Handle>,
+    moved: bool,
 ) -> Option<Handle> {
     let frame = stack.frames.get(depth);
     let site = frame.and_then(|f| f.site.get()).unwrap_or(body);
-    let moved = frame.is_some_and(|f| f.moved.get());
-    let detail = frame.map_or(Detail::Unknown, |f| f.detail.get());
+    let detail = Detail::decode(frame.map_or(0, |f| f.detail.get()));
     let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
     let id = site.id();
     let Some(handle) = handle else {
