@@ -243,10 +243,10 @@ const SITE_ID: u32 = PROVISIONAL - 1;
 /// One suspended (or running) coroutine.
 #[derive(Default)]
 struct Slot {
-    /// Odd while being written.
+    /// The sequence lock in the low half (odd while being written), and in the high half the
+    /// generation: incremented each time the slot is taken, with the index it names this
+    /// coroutine.
     seq: AtomicU32,
-    /// Incremented each time the slot is taken: with the index, names this coroutine.
-    generation: AtomicU32,
     /// The site's id (0: the slot is free), plus [`RUNNING`].
     site: AtomicU32,
     /// When it suspended at this site, in [`ticks`].
@@ -270,13 +270,22 @@ impl Slot {
             | u64::from(self.detail[1].load(Ordering::Relaxed))
     }
 
-    /// Runs `write` as the slot's one writer, under the sequence lock.
-    fn write(&self, write: impl FnOnce(&Self)) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+    /// The slot's generation (16 bits).
+    fn generation(&self) -> u32 {
+        self.seq.load(Ordering::Relaxed) >> 16
+    }
+
+    /// Runs `write` as the slot's one writer, under the sequence lock; `next_generation` also
+    /// starts a new generation (for a new occupant), which it returns.
+    fn write(&self, next_generation: bool, write: impl FnOnce(&Self)) -> u32 {
+        let word = self.seq.load(Ordering::Relaxed);
+        let generation = (word >> 16).wrapping_add(u32::from(next_generation)) & 0xFFFF;
+        let seq = |step: u32| (generation << 16) | (word.wrapping_add(step) & 0xFFFF);
+        self.seq.store(seq(1), Ordering::Relaxed);
         fence(Ordering::Release);
         write(self);
-        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+        self.seq.store(seq(2), Ordering::Release);
+        generation
     }
 
     /// A consistent copy of the slot, or `None` if it is free or kept changing.
@@ -287,7 +296,7 @@ impl Slot {
                 std::hint::spin_loop();
                 continue;
             }
-            let generation = self.generation.load(Ordering::Relaxed);
+            let generation = before >> 16;
             let site = self.site.load(Ordering::Relaxed);
             let since = self.since.load(Ordering::Relaxed);
             let parent = self.parent.load(Ordering::Relaxed);
@@ -473,9 +482,7 @@ fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Ha
         .unwrap_or_else(|_| Local::new().take())?;
     let slot = slot(index)?;
     let since = ticks();
-    let generation = slot.generation.load(Ordering::Relaxed).wrapping_add(1);
-    slot.write(|slot| {
-        slot.generation.store(generation, Ordering::Relaxed);
+    let generation = slot.write(true, |slot| {
         slot.since.store(since, Ordering::Relaxed);
         slot.parent.store(packed(parent), Ordering::Relaxed);
         slot.store_detail(detail);
@@ -491,7 +498,7 @@ fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Ha
 fn unregister(handle: Handle) {
     let index = handle.get() - 1;
     if let Some(slot) = slot(index) {
-        slot.write(|slot| slot.site.store(0, Ordering::Relaxed));
+        slot.write(false, |slot| slot.site.store(0, Ordering::Relaxed));
     }
     let returned = LOCAL.try_with(|local| local.borrow_mut().give_back(index));
     if returned.is_err() {
@@ -521,7 +528,7 @@ fn alive_packed(packed: u32) -> bool {
         return false;
     };
     slot(index).is_some_and(|slot| {
-        is_packed(packed, key(index, slot.generation.load(Ordering::Relaxed)))
+        is_packed(packed, key(index, slot.generation()))
             && slot.site.load(Ordering::Relaxed) & SITE_ID != 0
     })
 }
@@ -532,7 +539,7 @@ fn alive(key: u64) -> bool {
         return false;
     };
     slot(index).is_some_and(|slot| {
-        key == self::key(index, slot.generation.load(Ordering::Relaxed))
+        key == self::key(index, slot.generation())
             && slot.site.load(Ordering::Relaxed) & SITE_ID != 0
     })
 }
@@ -648,9 +655,7 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
     let state = frame.state.get();
     if let Some(handle) = handle_of(state) {
         let index = handle.get() - 1;
-        return slot(index).map_or(0, |slot| {
-            key(index, slot.generation.load(Ordering::Relaxed))
-        });
+        return slot(index).map_or(0, |slot| key(index, slot.generation()));
     }
     let parent = index.checked_sub(1).map_or(0, |up| materialize(stack, up));
     let Some((handle, key)) = register(site.id(), true, parent, Detail::Unknown) else {
@@ -724,21 +729,24 @@ impl<F: Future, S: SiteOf> Future for Tracked<F, S> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let inner = self.project().inner;
+        // The innermost body is this yield's: the bodies polled inside it are gone by the time
+        // it returns. The inner future is polled outside the thread-local's closure, where the
+        // compiler inlines it as it would without the feature.
         STACK.with(|stack| {
-            // The innermost body is this yield's: the bodies polled inside it are gone by the
-            // time it returns.
-            let Some(frame) = stack.top() else {
-                return inner.poll(cx);
-            };
-            frame.site.set(Some(S::site()));
-            let result = inner.poll(cx);
-            if result.is_ready() {
-                frame.state.set(frame.state.get() | MOVED);
-                frame.detail.set(0);
+            if let Some(frame) = stack.top() {
+                frame.site.set(Some(S::site()));
             }
-            result
-        })
+        });
+        let result = self.project().inner.poll(cx);
+        if result.is_ready() {
+            STACK.with(|stack| {
+                if let Some(frame) = stack.top() {
+                    frame.state.set(frame.state.get() | MOVED);
+                    frame.detail.set(0);
+                }
+            });
+        }
+        result
     }
 }
 
@@ -903,13 +911,13 @@ fn suspended(
         {
             // Awaited through a shared handle by a second coroutine: shown under the first,
             // with a reference from this one.
-            add_reference(parent, key(index, slot.generation.load(Ordering::Relaxed)));
+            add_reference(parent, key(index, slot.generation()));
             old
         } else {
             packed(parent)
         };
         let flags = if before.is_none() { PROVISIONAL } else { 0 };
-        slot.write(|slot| {
+        slot.write(false, |slot| {
             if fresh {
                 slot.since.store(ticks(), Ordering::Relaxed);
             }
