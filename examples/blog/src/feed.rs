@@ -102,6 +102,7 @@ impl Feed {
                 }
                 Ok(events) => {
                     self.backoff = FIRST_BACKOFF;
+                    // The read is "after `position`", ordered: the position only moves forward.
                     self.position = events.last().map_or(self.position, |event| event.id);
                     self.buffer.extend(events);
                 }
@@ -130,10 +131,13 @@ impl Feed {
     /// PostgreSQL: opens the listening connection and `LISTEN`s, before the next read, so that
     /// no commit between the read and the wait goes unnoticed.
     async fn listen(&mut self) -> Result<(), DbError> {
-        let config = self
+        let mut config = self
             .db
             .postgres_config()
             .expect("only a PostgreSQL feed listens");
+        // Named, so that an administrator (or a test) can tell the tail's connection apart in
+        // `pg_stat_activity`.
+        config.application_name(listener_name());
         let (client, mut connection) = config.connect(NoTls).await?;
         let (sender, receiver) = mpsc::unbounded_channel();
         // The connection's messages arrive through its own task; the channel closes with it.
@@ -147,6 +151,7 @@ impl Feed {
                     }
                     Ok(_) => {}
                     Err(error) => {
+                        let error = crate::db::postgres_message(&error);
                         eprintln!("blog: event feed: connection lost: {error}");
                         return;
                     }
@@ -196,8 +201,18 @@ impl Feed {
     }
 }
 
+/// The `application_name` of the tail's listening connection: `blog-feed-PID`, PID being the
+/// blog process's id.
+pub(crate) fn listener_name() -> String {
+    format!("blog-feed-{}", std::process::id())
+}
+
 /// The background coroutine every blog process runs: tails the feed and drops the category
 /// list on each `new-category` event; `applied` follows the last event it applied.
+///
+/// Applying an event is idempotent: a `new-category` event applied twice drops the list twice,
+/// and the list is read again from the database, which is the same either way; `applied` only
+/// moves forward, even if an older event came again.
 #[coroutine_runtime::coroutine]
 pub(crate) fn tail(mut feed: Feed, categories: Arc<CategoryCache>, applied: Arc<AtomicI64>) {
     while yield_!(feed.fetch_next()) {
@@ -205,6 +220,103 @@ pub(crate) fn tail(mut feed: Feed, categories: Arc<CategoryCache>, applied: Arc<
         if event.kind == NEW_CATEGORY {
             categories.invalidate();
         }
-        applied.store(event.id, Ordering::SeqCst);
+        applied.fetch_max(event.id, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Category, NewPost};
+
+    /// A fresh SQLite blog database in the target folder; deleted by the caller.
+    fn scratch(name: &str) -> (Db, std::path::PathBuf) {
+        let path =
+            std::env::temp_dir().join(format!("blog-feed-{name}-{}.sqlite", std::process::id()));
+        remove(&path);
+        (Db::open(&path).expect("a scratch database opens"), path)
+    }
+
+    fn remove(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// Runs a tail from `position` until `done` holds, then stops it.
+    async fn tail_until(
+        db: &Db,
+        position: i64,
+        categories: &Arc<CategoryCache>,
+        applied: &Arc<AtomicI64>,
+        done: impl Fn() -> bool,
+    ) {
+        let (stop, receiver) = watch::channel(());
+        let feed = Feed::new(db.clone(), position, receiver);
+        let running = tokio::spawn(tail(feed, Arc::clone(categories), Arc::clone(applied)));
+        let start = std::time::Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "the tail did not get there"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(stop);
+        running.await.expect("the tail ends when its blog is gone");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_event_delivered_again_changes_nothing_visible() {
+        let (db, path) = scratch("again");
+        let start = db.feed_start().await.unwrap();
+        let post = NewPost {
+            slug: "again".to_owned(),
+            title: "Again".to_owned(),
+            body: "Twice.".to_owned(),
+            category: "Redelivery".to_owned(),
+        };
+        db.insert_post(post).await.unwrap();
+        let last = db.feed_start().await.unwrap();
+        assert_eq!(last, start + 2, "a `new-post` and a `new-category` event");
+
+        let (categories, applied) = (Arc::new(CategoryCache::default()), Arc::default());
+        let fetched: Arc<[Category]> = db.categories().await.unwrap().into();
+        categories.fill(categories.get().unwrap_err(), Arc::clone(&fetched));
+        tail_until(&db, start, &categories, &applied, || {
+            applied.load(Ordering::SeqCst) == last
+        })
+        .await;
+        assert!(
+            categories.get().is_err(),
+            "the new category dropped the list"
+        );
+        let refetched: Arc<[Category]> = db.categories().await.unwrap().into();
+        categories.fill(categories.get().unwrap_err(), Arc::clone(&refetched));
+
+        // The same two events again, as a tail that re-read from an older position would get:
+        // the `new-category` event drops the list again.
+        tail_until(&db, start, &categories, &applied, || {
+            categories.get().is_err()
+        })
+        .await;
+        assert_eq!(
+            applied.load(Ordering::SeqCst),
+            last,
+            "`applied` stays at the newest event"
+        );
+        let again: Arc<[Category]> = db.categories().await.unwrap().into();
+        assert_eq!(again, refetched, "the list read again is the same list");
+        let names: Vec<&str> = again
+            .iter()
+            .map(|category| category.name.as_str())
+            .collect();
+        assert_eq!(
+            names.iter().filter(|name| **name == "Redelivery").count(),
+            1,
+            "the category is listed once: {names:?}"
+        );
+        drop(db);
+        remove(&path);
     }
 }

@@ -154,10 +154,22 @@ impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             ErrorKind::Sqlite(error) => write!(f, "database error: {error}"),
-            ErrorKind::Postgres(error) => write!(f, "database error: {error}"),
+            ErrorKind::Postgres(error) => write!(f, "database error: {}", postgres_message(error)),
             ErrorKind::Pool(error) => write!(f, "database error: no connection: {error}"),
             ErrorKind::Config(error) => write!(f, "database error: {error}"),
         }
+    }
+}
+
+/// What went wrong in a PostgreSQL error, with the server's or the cause's message: the driver's
+/// own `Display` says only `db error` for an error from the server.
+pub(crate) fn postgres_message(error: &tokio_postgres::Error) -> String {
+    if let Some(server) = error.as_db_error() {
+        return format!("{error}: {}", server.message());
+    }
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
     }
 }
 

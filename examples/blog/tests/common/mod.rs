@@ -14,6 +14,7 @@ use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -76,42 +77,124 @@ pub(crate) fn postgres_server() -> String {
     std::env::var("BLOG_TEST_POSTGRES").unwrap_or_else(|_| panic!("{NEEDS_POSTGRES}"))
 }
 
-/// A fresh, empty database on `backend`, as an address for `--db`; a SQLite file's path comes
-/// second, to delete it afterwards.
-pub(crate) async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
+/// A fresh, empty database made for one test: deleted when dropped, also when the test fails
+/// (the SQLite file, or the PostgreSQL database with its connections cut).
+pub(crate) struct Database {
+    /// Its address, for `--db` or [`Db::connect`].
+    pub(crate) address: String,
+    /// The SQLite file; empty for PostgreSQL.
+    pub(crate) path: PathBuf,
+    /// Its name, for PostgreSQL.
+    pub(crate) name: Option<String>,
+}
+
+/// A fresh, empty database on `backend`: a file in the target folder, or a database on the
+/// server of `BLOG_TEST_POSTGRES`.
+pub(crate) async fn fresh_database(backend: Backend) -> Database {
     let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
     match backend {
         Backend::Sqlite => {
             let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("blog-{}-{n}.sqlite", std::process::id()));
             remove_db(&path);
-            (format!("sqlite:{}", path.display()), Some(path))
+            Database {
+                address: format!("sqlite:{}", path.display()),
+                path,
+                name: None,
+            }
         }
         Backend::Postgres => {
-            let server = postgres_server();
             let name = format!("blog_test_{}_{n}", std::process::id());
-            let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
-                .await
-                .unwrap_or_else(|error| {
-                    panic!("cannot reach BLOG_TEST_POSTGRES={server}: {error}")
-                });
-            let connection = tokio::spawn(connection);
+            let admin = admin().await;
             for statement in [
                 format!("DROP DATABASE IF EXISTS {name}"),
                 format!("CREATE DATABASE {name}"),
             ] {
-                client
-                    .batch_execute(&statement)
-                    .await
-                    .unwrap_or_else(|error| panic!("{statement}: {error}"));
+                admin.execute(&statement).await;
             }
-            drop(client);
-            let _ = connection.await;
+            let server = postgres_server();
             let (base, _) = server
                 .rsplit_once('/')
                 .expect("a `postgres://…/DB` address");
-            (format!("{base}/{name}"), None)
+            Database {
+                address: format!("{base}/{name}"),
+                path: PathBuf::new(),
+                name: Some(name),
+            }
         }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let Some(name) = &self.name else {
+            remove_db(&self.path);
+            return;
+        };
+        // `Drop` cannot wait for a future, and the test's runtime may be the one dropping:
+        // the statement runs on a runtime of its own, on a thread of its own.
+        let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the cleanup")
+                .block_on(async { admin().await.execute(&statement).await });
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("the test database {name} could not be dropped; it is left on the server");
+        }
+    }
+}
+
+/// A connection to the `BLOG_TEST_POSTGRES` server, for what the blog does not do itself.
+pub(crate) struct Admin {
+    /// The client.
+    client: tokio_postgres::Client,
+    /// The connection's task.
+    connection: JoinHandle<Result<(), tokio_postgres::Error>>,
+}
+
+/// Connects to the `BLOG_TEST_POSTGRES` server.
+pub(crate) async fn admin() -> Admin {
+    let server = postgres_server();
+    let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("cannot reach BLOG_TEST_POSTGRES={server}: {error}"));
+    Admin {
+        client,
+        connection: tokio::spawn(connection),
+    }
+}
+
+impl Admin {
+    /// Runs `statement`; fails the test if it fails.
+    pub(crate) async fn execute(&self, statement: &str) {
+        self.client
+            .batch_execute(statement)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+
+    /// The first column of the rows of `query`, as text.
+    pub(crate) async fn column(&self, query: &str) -> Vec<String> {
+        self.client
+            .simple_query(query)
+            .await
+            .unwrap_or_else(|error| panic!("{query}: {error}"))
+            .iter()
+            .filter_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        self.connection.abort();
     }
 }
 
@@ -134,6 +217,8 @@ pub(crate) struct Site {
     pub(crate) db_path: PathBuf,
     /// The server's task.
     server: JoinHandle<std::io::Result<()>>,
+    /// The database, deleted after the server stopped (fields drop in order).
+    _database: Database,
 }
 
 impl Deref for Site {
@@ -163,12 +248,13 @@ impl Site {
 
     /// Creates a database on `backend` with the sample posts and serves it on a free port.
     pub(crate) async fn start_on(backend: Backend) -> Site {
-        let (address, path) = fresh_database(backend).await;
-        Site::serve(&address, path.unwrap_or_default()).await
+        let database = fresh_database(backend).await;
+        Site::serve(database).await
     }
 
-    /// Serves the database at `address` on a free port.
-    pub(crate) async fn serve(address: &str, db_path: PathBuf) -> Site {
+    /// Serves `database` on a free port.
+    pub(crate) async fn serve(database: Database) -> Site {
+        let address = &database.address;
         let db = Db::connect(address)
             .await
             .unwrap_or_else(|error| panic!("the test database {address} opens: {error}"));
@@ -183,8 +269,9 @@ impl Site {
         Site {
             http,
             blog,
-            db_path,
+            db_path: database.path.clone(),
             server,
+            _database: database,
         }
     }
 }
@@ -195,6 +282,8 @@ pub(crate) struct Process {
     http: Http,
     /// The process.
     child: Child,
+    /// What it wrote to stderr so far (also copied to the test's stderr).
+    log: Arc<Mutex<String>>,
 }
 
 impl Deref for Process {
@@ -211,8 +300,20 @@ impl Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .args(["--port", "0", "--db", address])
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the blog binary starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("a piped stderr");
+        let keep = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = keep.lock().unwrap_or_else(PoisonError::into_inner);
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
         let stdout = child.stdout.take().expect("a piped stdout");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -227,7 +328,21 @@ impl Process {
         Process {
             http: Http::new(addr),
             child,
+            log,
         }
+    }
+
+    /// Its process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it wrote to stderr so far.
+    pub(crate) fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -342,9 +457,6 @@ impl Http {
 impl Drop for Site {
     fn drop(&mut self) {
         self.server.abort();
-        if !self.db_path.as_os_str().is_empty() {
-            remove_db(&self.db_path);
-        }
     }
 }
 
