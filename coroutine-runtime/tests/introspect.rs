@@ -387,7 +387,18 @@ fn the_chain_on_every_executor() {
         flag.set(true);
     });
     io_loop.run_sync(|| async move {
-        sleep(Duration::from_millis(20)).await;
+        // Let the loop run `napping` to its end first: the check below blocks the loop.
+        let started = std::time::Instant::now();
+        while introspect::snapshot()
+            .find(|n| n.name() == "introspect::exec::napping")
+            .is_some()
+            || introspect::snapshot()
+                .find(|n| n.name() == "introspect::exec::leaf")
+                .is_none()
+        {
+            assert!(started.elapsed() < Duration::from_secs(10));
+            sleep(Duration::from_millis(5)).await;
+        }
         check_exec_chain(release);
         while !finished.get() {
             sleep(Duration::from_millis(1)).await;
@@ -1023,4 +1034,27 @@ fn a_freshly_called_coroutine_is_under_its_caller_from_the_start() {
             .find(|n| n.name().starts_with("introspect::fresh::"))
             .is_none()
     );
+}
+
+mod unwinding {
+    use super::*;
+
+    /// Its child suspends (and so shows it, running) before it panics.
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn parent() -> u32 {
+        let _child = never::stuck(7);
+        panic!("boom after a child suspended")
+    }
+}
+
+#[test]
+fn a_coroutine_that_panics_leaves_nothing() {
+    let panicked = unwinding::parent(); // the runner keeps the panic for its first poll
+    let tree = introspect::snapshot();
+    assert!(
+        tree.find(|n| n.name().starts_with("introspect::unwinding::"))
+            .is_none(),
+        "{tree}"
+    );
+    drop(panicked);
 }

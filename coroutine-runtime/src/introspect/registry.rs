@@ -679,13 +679,24 @@ pub(crate) fn current() -> Vec<&'static Site> {
         .unwrap_or_default()
 }
 
-/// Puts the stack's depth back when a poll returns or unwinds.
-struct Pop<'a>(&'a Stack, usize);
+/// Puts the stack's depth back when a body's poll unwinds, and frees the slot a child gave the
+/// body during that poll (the body keeps only the slot it had before). Forgotten when the poll
+/// returns.
+struct Unwind<'a> {
+    stack: &'a Stack,
+    depth: usize,
+    before: Option<Handle>,
+}
 
-impl Drop for Pop<'_> {
-    #[inline]
+impl Drop for Unwind<'_> {
     fn drop(&mut self) {
-        self.0.depth.set(self.1);
+        self.stack.depth.set(self.depth);
+        if let Some(frame) = self.stack.frames.get(self.depth) {
+            let handle = handle_of(frame.state.get());
+            if let Some(handle) = handle.filter(|_| handle != self.before) {
+                unregister(handle);
+            }
+        }
     }
 }
 
@@ -807,10 +818,17 @@ impl<F: Future, N: SiteOf> Future for Body<F, N> {
         STACK.with(|stack| {
             let depth = stack.depth.get();
             stack.depth.set(depth + 1);
-            let pop = Pop(stack, depth);
+            let unwind = Unwind {
+                stack,
+                depth,
+                before,
+            };
             let Some(frame) = stack.frames.get(depth) else {
                 // Deeper than the stack: not shown.
-                return this.inner.poll(cx);
+                let result = this.inner.poll(cx);
+                std::mem::forget(unwind);
+                stack.depth.set(depth);
+                return result;
             };
             frame.site.set(Some(N::site()));
             frame
@@ -818,7 +836,8 @@ impl<F: Future, N: SiteOf> Future for Body<F, N> {
                 .set(before.map_or(0, |handle| u64::from(handle.get())));
             frame.detail.set(0);
             let result = this.inner.poll(cx);
-            drop(pop);
+            std::mem::forget(unwind);
+            stack.depth.set(depth);
             let state = frame.state.get();
             if result.is_pending() || handle_of(state).is_some() {
                 *this.handle = settle(stack, depth, N::site(), before, state, result.is_ready());
