@@ -557,13 +557,39 @@ impl Node {
     /// # Examples
     ///
     /// ```
-    /// let tree = coroutine_runtime::introspect::snapshot();
-    /// for node in tree.iter() {
-    ///     for child in node.children().iter().filter(|c| c.is_reference()) {
-    ///         let shown = tree.iter().find(|n| n.id() == child.id()).expect("shown once");
-    ///         assert_eq!(shown.name(), child.name());
+    /// use coroutine_runtime::*;
+    /// use futures::FutureExt;
+    ///
+    /// #[coroutine_runtime::coroutine]
+    /// fn shared_fetch() -> u32 {
+    ///     yield_!(futures::future::pending::<u32>())
+    /// }
+    ///
+    /// #[coroutine_runtime::coroutine]
+    /// fn shared_user(fetch: impl Future<Output = u32>) -> u32 {
+    ///     yield_!(fetch)
+    /// }
+    ///
+    /// let fetch = shared_fetch().shared();
+    /// let mut users = [shared_user(fetch.clone()), shared_user(fetch)];
+    /// for _ in 0..2 {
+    ///     // As an executor would.
+    ///     for user in &mut users {
+    ///         assert!(user.now_or_never().is_none());
     ///     }
     /// }
+    /// let tree = introspect::snapshot();
+    /// let shown: Vec<_> = tree.iter().filter(|n| n.name().ends_with("::shared_fetch")).collect();
+    /// assert_eq!(shown.len(), 1);
+    /// let children = tree
+    ///     .roots()
+    ///     .iter()
+    ///     .filter(|n| n.name().ends_with("::shared_user"))
+    ///     .flat_map(|user| user.children());
+    /// let references: Vec<_> = children.filter(|c| c.is_reference()).collect();
+    /// assert_eq!(references.len(), 1);
+    /// assert_eq!(references[0].id(), shown[0].id());
+    /// assert!(references[0].shown_under().is_some());
     /// ```
     #[must_use]
     pub fn is_reference(&self) -> bool {
