@@ -74,6 +74,9 @@
 //! advanced by a thread (`coroutine-introspect-clock`) that starts at the first suspension and
 //! wakes every millisecond. Ages are therefore over by up to about 2 ms. See BENCHMARKS.md.
 //!
+//! Coroutines nested more than 128 deep on one thread's stack of polls are not shown. A
+//! coroutine that panics leaves nothing behind once it is dropped.
+//!
 //! [`multi`]: crate::multi
 //! [`try_multi`]: crate::try_multi
 //! [`WaitIterator`]: crate::WaitIterator
@@ -638,7 +641,8 @@ impl Node {
         self.running
     }
 
-    /// The coroutines it is waiting on.
+    /// The coroutines it is waiting on, oldest first; one shown in full under another parent is
+    /// a [reference](Node::is_reference) here, after the others.
     #[must_use]
     pub fn children(&self) -> &[Node] {
         &self.children
