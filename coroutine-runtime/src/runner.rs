@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures::future::FusedFuture;
+use pin_project_lite::pin_project;
 
 /// Drives a coroutine: starts it at once, then resumes it each time what it waits on is ready.
 ///
@@ -68,13 +69,21 @@ pub struct Runner<F: Future> {
 
 /// Where a [`Runner`] stands.
 enum State<F: Future> {
-    /// Suspended during `start`, and not polled since (see Fairness on [`Runner`]); boxed so it
-    /// could be polled before `start` returned.
-    Fresh(Fresh<F>),
-    /// Suspended at a yield, after the first poll.
-    Suspended(Pin<Box<F>>),
+    /// Suspended at a yield; boxed so it could be polled before `start` returned.
+    Suspended(Pin<Box<Body<F>>>),
     /// The body has run to its end: what is left to hand out.
     Started(Outcome<F::Output>),
+}
+
+pin_project! {
+    /// A suspended body, and whether the runner has been polled since `start` (see Fairness on
+    /// [`Runner`]). The flag sits beside the body in its box rather than in a third state, so
+    /// that telling the states apart stays one comparison on every poll and every drop.
+    struct Body<F> {
+        fresh: bool,
+        #[pin]
+        future: F,
+    }
 }
 
 /// What a finished body left. Generic over the output only, so that its code is compiled once
@@ -131,9 +140,15 @@ impl<F: Future> Runner<F> {
     /// assert!(runner.is_finished());
     /// ```
     pub fn start(future: F) -> Self {
-        let mut future = Box::pin(future);
-        let state = match first_poll(future.as_mut()) {
-            None => State::Fresh(Fresh(Some(future))),
+        let mut body = Box::pin(Body {
+            fresh: false,
+            future,
+        });
+        let state = match first_poll(body.as_mut().project().future) {
+            None => {
+                *body.as_mut().project().fresh = true;
+                State::Suspended(body)
+            }
             Some(outcome) => State::Started(outcome),
         };
         Runner { state }
@@ -165,14 +180,13 @@ impl<F: Future> Future for Runner<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         match &mut this.state {
-            State::Fresh(fresh) => {
-                first_trip(cx);
-                let future = fresh.0.take().expect("a fresh body is there until polled");
-                this.state = State::Suspended(future);
-                Poll::Pending
-            }
-            State::Suspended(future) => {
-                let output = std::task::ready!(future.as_mut().poll(cx));
+            State::Suspended(body) => {
+                let body = body.as_mut().project();
+                if *body.fresh {
+                    *body.fresh = false;
+                    return first_trip(cx);
+                }
+                let output = std::task::ready!(body.future.poll(cx));
                 // Drop the body now, not when the runner is dropped.
                 this.state = State::Started(Outcome::Done);
                 Poll::Ready(output)
@@ -182,24 +196,22 @@ impl<F: Future> Future for Runner<F> {
     }
 }
 
-/// The body of a runner suspended since `start`; reports the coroutine as never awaited if it
-/// is dropped before the runner's first poll takes it out. A type of its own, so that the drop
-/// of every other runner costs nothing more.
-struct Fresh<F>(Option<Pin<Box<F>>>);
-
 /// The body's wake-ups during `start` went to a waker nobody hears: the runner's first poll goes
 /// through the executor once before resuming it. Out of line, to keep the poll of a suspended
 /// runner small.
 #[cold]
 #[inline(never)]
-fn first_trip(cx: &Context<'_>) {
+fn first_trip<T>(cx: &Context<'_>) -> Poll<T> {
     cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
-impl<F> Drop for Fresh<F> {
+impl<F: Future> Drop for Runner<F> {
     fn drop(&mut self) {
-        if self.0.is_some() {
-            never_awaited(std::any::type_name::<F>());
+        if let State::Suspended(body) = &self.state {
+            if body.fresh {
+                never_awaited(std::any::type_name::<F>());
+            }
         }
     }
 }
@@ -230,7 +242,7 @@ impl<F: Future> FusedFuture for Runner<F> {
 impl<F: Future> fmt::Debug for Runner<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
-            State::Fresh(_) | State::Suspended(_) => "Suspended",
+            State::Suspended(_) => "Suspended",
             State::Started(Outcome::Finished(_)) => "Finished",
             State::Started(Outcome::Panicked(_)) => "Panicked",
             State::Started(Outcome::Done) => "Done",
