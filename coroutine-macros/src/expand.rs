@@ -11,14 +11,14 @@
 //! Output:
 //!     #[allow(…)]
 //!     fn get_categories(db: &Db) -> Runner<impl Future<Output = Vec<Category>>> {
-//!         Runner::start(async move {
+//!         Runner::start(__coroutine_body!(async move {
 //!             let db = db;
 //!             if false {
 //!                 return declared::<Vec<Category>>();
 //!             }
 //!             let categories = yield_!(@__coroutine_yield db.categories());
 //!             return unwrap_return(Return(categories));
-//!         })
+//!         }))
 //!     }
 //! ```
 //!
@@ -29,6 +29,9 @@
 //! type before the body's first `return`, so a wrong return value is reported at the value. It
 //! is left out when the declared type mentions `impl Trait`, which cannot be named there, and
 //! for `-> !`, which the fn's signature spells `Never` (see [`name_never`]).
+//!
+//! `__coroutine_body!` is the runtime's: the block itself, or with the runtime's `introspect`
+//! feature, the block in a wrapper that shows the coroutine while it is suspended.
 //!
 //! With `#[coroutine(lazy)]` the `Runner::start(…)` wrapper is left out and the fn returns
 //! `impl Future<Output = T>`.
@@ -201,12 +204,14 @@ fn coroutine_fn(
     // The body's statements go straight into the `async` block, after the arguments, as in an
     // `async fn`; kept as a block, a one-expression body would trip `unused_braces`.
     let body = &body.stmts;
+    // `__coroutine_body!` is the block itself without the runtime's `introspect` feature, and the
+    // block in a wrapper that shows the coroutine while it is suspended with it.
     let future = quote_spanned! {Span::mixed_site()=>
-        async move {
+        #krate::__coroutine_body!(async move {
             #(#bindings)*
             #declared
             #(#body)*
-        }
+        })
     };
     let body = if args.lazy {
         sig.output = coroutine_output(&sig.output);

@@ -1,8 +1,8 @@
 //! Where is it stuck? A live tree of the suspended coroutines, at their yield lines.
 //!
-//! With the `introspect` feature, every `yield_!` records, while it waits, which coroutine fn it
-//! stands in, its file, line and column, since when it waits, and which coroutine polled it:
-//! no annotation beyond `#[coroutine]` and `yield_!`. [`snapshot`] reads it all, from any thread,
+//! With the `introspect` feature, every coroutine records, while it is suspended, the file, line
+//! and column of the `yield_!` it waits at, since when, and which coroutine waits on it: no
+//! annotation beyond `#[coroutine]` and `yield_!`. [`snapshot`] reads it all, from any thread,
 //! at any moment, without polling anything:
 //!
 //! ```
@@ -22,16 +22,17 @@
 //!
 //! use futures::FutureExt;
 //!
-//! let mut running = handler();
-//! // As an executor would: the first poll is a trip through the executor, the second resumes.
-//! assert!((&mut running).now_or_never().is_none());
-//! assert!((&mut running).now_or_never().is_none());
+//! let mut running = handler(); // started: suspended under `handler`, `query` under it
 //! let tree = introspect::snapshot();
 //! let root = tree.roots().iter().find(|n| n.name().ends_with("::handler")).unwrap();
 //! assert_eq!(root.children()[0].name(), root.name().replace("handler", "query"));
 //! println!("{tree}");
-//! // rust_out::handler  src/lib.rs:16:5  suspended 12µs
-//! //   rust_out::query  src/lib.rs:10:5  suspended 12µs, sleep (59.99s left)
+//! // rust_out::handler  src/lib.rs:16:5  suspended 1.2ms
+//! //   rust_out::query  src/lib.rs:10:5  suspended 1.2ms, sleep (60.00s left)
+//! // As an executor would: the first poll is a trip through the executor, the second resumes.
+//! assert!((&mut running).now_or_never().is_none());
+//! assert!((&mut running).now_or_never().is_none());
+//! assert_eq!(introspect::snapshot().to_string().lines().count(), tree.to_string().lines().count());
 //! drop(running); // cancelled: gone from the next snapshot
 //! assert!(introspect::snapshot().find(|n| n.name().ends_with("::handler")).is_none());
 //! ```
@@ -40,10 +41,25 @@
 //!
 //! A coroutine appears while it is suspended at a yield, or being polled after it has suspended
 //! once; one that finishes without suspending never does. A dropped coroutine disappears at
-//! once. Its children are the coroutines that were polled inside its current yield: the body of a
-//! yielded sub-coroutine, the elements of a yielded `Vec`, map or tuple, of [`multi`],
-//! [`try_multi`], a [`WaitIterator`] or a [`with_timeout`]. A coroutine spawned on an executor
-//! is a root.
+//! once. Its children are the coroutines it waits on: a yielded sub-coroutine, the elements of a
+//! yielded `Vec`, map or tuple, of [`multi`], [`try_multi`], a [`WaitIterator`] (across its
+//! yields) or a [`with_timeout`]. Precisely, a coroutine's parent is the coroutine whose body was
+//! being polled when it last suspended: for a coroutine just called (started, suspended, not
+//! polled yet), its caller; from then on, the coroutine that polls it. A coroutine spawned on an
+//! executor is a root.
+//!
+//! A coroutine awaited by several others through a shared handle (`futures::future::Shared`)
+//! appears once, under the first that polled it, and each other one shows a
+//! [reference](Node::is_reference) to it, so a snapshot stays linear in the number of
+//! coroutines:
+//!
+//! ```text
+//! app::both  src/app.rs:30:22  suspended 3.1ms, 2 of 2 pending
+//!   app::first  src/app.rs:18:9  suspended 3.1ms
+//!     ↪ app::fetch  src/app.rs:12:9  (shown under app::second)
+//!   app::second  src/app.rs:24:9  suspended 3.1ms
+//!     app::fetch  src/app.rs:12:9  suspended 3.2ms
+//! ```
 //!
 //! Where the runtime knows what a leaf waits on, the node says so ([`Node::waits_on`]): a
 //! [`sleep`] and its time left, a [`with_timeout`]'s deadline, a [`ThreadPoolExecutor`] job, a
@@ -51,9 +67,15 @@
 //!
 //! # Cost
 //!
-//! With the feature off, nothing of this is compiled. With it on, a yield that is ready at once
-//! costs a push and a pop on a thread-local stack; a yield that suspends takes a slot in a
-//! shared table (no lock in the common case) and reads the clock. See BENCHMARKS.md.
+//! With the feature off, nothing of this is compiled. With it on, each poll of a coroutine's body
+//! pushes and pops a frame on a thread-local stack, and each yield writes its site in that frame.
+//! A coroutine that suspends takes a 28-byte slot in a shared table (no lock in the common case)
+//! for as long as it lives, and stamps it with a coarse clock: a tick of about a millisecond,
+//! advanced by a thread (`coroutine-introspect-clock`) that starts at the first suspension and
+//! wakes every millisecond. Ages are therefore over by up to about 2 ms. See BENCHMARKS.md.
+//!
+//! Coroutines nested more than 128 deep on one thread's stack of polls are not shown. A
+//! coroutine that panics leaves nothing behind once it is dropped.
 //!
 //! [`multi`]: crate::multi
 //! [`try_multi`]: crate::try_multi
@@ -69,9 +91,10 @@ mod stuck;
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
+pub(crate) use registry::body_name;
+pub use registry::{Body, Site, SiteOf, Tracked, yielded_at};
 use registry::{Detail, Entry};
 pub(crate) use registry::{Detail as WaitsOn, waits_on};
-pub use registry::{Site, Tracked, yielded_at};
 
 /// Every live coroutine that is suspended or running, on every thread and executor, as a
 /// forest: the coroutines nobody is waiting on are the roots.
@@ -103,9 +126,9 @@ pub use registry::{Site, Tracked, yielded_at};
 /// ```
 #[must_use]
 pub fn snapshot() -> Snapshot {
-    let entries = registry::read_all();
-    let sites = registry::sites();
     let now = registry::now();
+    let entries = registry::read_all(now);
+    let sites = registry::sites();
     Snapshot {
         roots: build(&entries, &sites, now),
     }
@@ -126,68 +149,135 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
         }
     }
     let parent_of = |entry: &Entry| {
-        let index = registry::key_index(entry.parent)?;
+        let index = registry::packed_index(entry.parent)?;
         let &position = at.get(index)?;
-        (position != usize::MAX && entries[position].key == entry.parent).then_some(position)
+        (position != usize::MAX && registry::is_packed(entry.parent, entries[position].key))
+            .then_some(position)
     };
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
+    let mut primary = vec![None; entries.len()];
     let mut roots = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         match parent_of(entry) {
-            Some(parent) if parent != i => children[parent].push(i),
+            Some(parent) if parent != i => {
+                children[parent].push(i);
+                primary[i] = Some(parent);
+            }
             _ => roots.push(i),
         }
     }
+    // A coroutine awaited through a shared handle by several: shown under one of them, with a
+    // reference from each other one.
+    let position = |key: u64| {
+        let &position = at.get(registry::key_index(key)?)?;
+        (position != usize::MAX && entries[position].key == key).then_some(position)
+    };
+    let mut references: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
+    for (parent, child) in registry::references(|key| position(key).is_some()) {
+        if let (Some(parent), Some(child)) = (position(parent), position(child)) {
+            if primary[child] != Some(parent) && parent != child {
+                references[parent].push(child);
+            }
+        }
+    }
+    // Oldest first; the clock is coarse, so within a tick by place in the code, which keeps
+    // siblings started together in the order of their lines.
     let order = |list: &mut Vec<usize>| {
-        list.sort_by_key(|&i| (entries[i].since, entries[i].key));
+        list.sort_by_key(|&i| {
+            let entry = &entries[i];
+            let location = usize::try_from(entry.site)
+                .ok()
+                .and_then(|site| sites.get(site.checked_sub(1)?))
+                .map(|site| site.location());
+            (entry.since, location, entry.key)
+        });
     };
     order(&mut roots);
-    for list in &mut children {
+    for list in children.iter_mut().chain(&mut references) {
         order(list);
     }
+    let tree = Tree {
+        entries,
+        sites,
+        now,
+        children: &children,
+        references: &references,
+        primary: &primary,
+    };
     let mut seen = vec![false; entries.len()];
     let mut forest: Vec<Node> = Vec::with_capacity(roots.len());
-    let make = |i: usize, seen: &mut Vec<bool>| -> Option<Node> {
-        node(i, entries, sites, now, &children, seen)
-    };
     for &root in &roots {
-        forest.extend(make(root, &mut seen));
+        forest.extend(tree.node(root, &mut seen));
     }
     // Parent links that went stale mid-read can make a cycle nobody reaches: show it anyway.
     for i in 0..entries.len() {
         if !seen[i] {
-            forest.extend(make(i, &mut seen));
+            forest.extend(tree.node(i, &mut seen));
         }
     }
     forest
 }
 
-fn node(
-    i: usize,
-    entries: &[Entry],
-    sites: &[&'static Site],
+/// The slots read, with their links resolved to positions.
+struct Tree<'a> {
+    entries: &'a [Entry],
+    sites: &'a [&'static Site],
     now: u64,
-    children: &[Vec<usize>],
-    seen: &mut Vec<bool>,
-) -> Option<Node> {
-    if std::mem::replace(&mut seen[i], true) {
-        return None;
+    children: &'a [Vec<usize>],
+    references: &'a [Vec<usize>],
+    primary: &'a [Option<usize>],
+}
+
+impl Tree<'_> {
+    /// The node of `entries[i]` and its descendants, unless it has been made already.
+    fn node(&self, i: usize, seen: &mut Vec<bool>) -> Option<Node> {
+        if std::mem::replace(&mut seen[i], true) {
+            return None;
+        }
+        let mut node = self.shallow(i)?;
+        node.children = self.children[i]
+            .iter()
+            .filter_map(|&c| self.node(c, seen))
+            .collect();
+        node.children
+            .extend(self.references[i].iter().filter_map(|&c| {
+                let shown = match self.primary[c].and_then(|p| Some((p, self.name(p)?))) {
+                    Some((p, name)) => Shown::Under(self.entries[p].key, name),
+                    None => Shown::AsRoot,
+                };
+                Some(Node {
+                    shown,
+                    ..self.shallow(c)?
+                })
+            }));
+        Some(node)
     }
-    let entry = &entries[i];
-    let site = *sites.get(entry.site as usize - 1)?;
-    let kids = children[i]
-        .iter()
-        .filter_map(|&c| node(c, entries, sites, now, children, seen))
-        .collect();
-    Some(Node {
-        id: entry.key,
-        name: site.name(),
-        location: site.location(),
-        age: registry::age(entry.since, now),
-        running: entry.running,
-        waits_on: describe(entry.detail, now),
-        children: kids,
-    })
+
+    /// The site of `entries[i]`.
+    fn site(&self, i: usize) -> Option<&'static Site> {
+        let index = usize::try_from(self.entries[i].site).ok()?.checked_sub(1)?;
+        self.sites.get(index).copied()
+    }
+
+    fn name(&self, i: usize) -> Option<&'static str> {
+        Some(self.site(i)?.name())
+    }
+
+    /// The node of `entries[i]`, without children.
+    fn shallow(&self, i: usize) -> Option<Node> {
+        let entry = &self.entries[i];
+        let site = self.site(i)?;
+        Some(Node {
+            id: entry.key,
+            name: site.name(),
+            location: site.location(),
+            age: registry::age(entry.since, self.now),
+            running: entry.running,
+            waits_on: describe(entry.detail, self.now),
+            children: Vec::new(),
+            shown: Shown::Here,
+        })
+    }
 }
 
 /// The deadline `after` from now, for [`WaitsOn::Sleep`] and [`WaitsOn::Timeout`].
@@ -258,6 +348,7 @@ pub fn current() -> Vec<Node> {
             running: true,
             waits_on: None,
             children: Vec::new(),
+            shown: Shown::Here,
         })
         .collect()
 }
@@ -288,7 +379,8 @@ impl Snapshot {
         &self.roots
     }
 
-    /// Every coroutine in the tree, parents before their children.
+    /// Every coroutine in the tree, parents before their children, each once: without the
+    /// [references](Node::is_reference) to coroutines shown elsewhere.
     ///
     /// # Examples
     ///
@@ -299,9 +391,14 @@ impl Snapshot {
     pub fn iter(&self) -> impl Iterator<Item = &Node> {
         let mut stack: Vec<&Node> = self.roots.iter().rev().collect();
         std::iter::from_fn(move || {
-            let node = stack.pop()?;
-            stack.extend(node.children.iter().rev());
-            Some(node)
+            loop {
+                let node = stack.pop()?;
+                if node.is_reference() {
+                    continue;
+                }
+                stack.extend(node.children.iter().rev());
+                return Some(node);
+            }
         })
     }
 
@@ -365,7 +462,10 @@ impl Snapshot {
 
     /// The tree as JSON, without any dependency:
     /// `{"roots":[{"id":…,"name":…,"file":…,"line":…,"column":…,"age_us":…,"running":…,
-    /// "waits_on":…,"children":[…]}]}`, `waits_on` being a string or `null`.
+    /// "waits_on":…,"children":[…]}]}`, `waits_on` being a string or `null`. A
+    /// [reference](Node::is_reference) is `{"ref":…,"shown_under":…,"name":…,"file":…,
+    /// "line":…,"column":…}`: `ref` the id of the coroutine, `shown_under` the id of the node
+    /// whose children hold it in full, or `null` if it is a root.
     ///
     /// # Examples
     ///
@@ -401,6 +501,13 @@ impl fmt::Display for Snapshot {
     }
 }
 
+/// The node and its descendants, as [`Snapshot`] prints them, the node unindented.
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_tree(f, 0)
+    }
+}
+
 /// One coroutine in a [`Snapshot`].
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -411,9 +518,104 @@ pub struct Node {
     running: bool,
     waits_on: Option<String>,
     children: Vec<Node>,
+    /// Where the coroutine is shown in full.
+    shown: Shown,
+}
+
+/// Where a [`Node`]'s coroutine is shown in full.
+#[derive(Clone, Copy, Debug)]
+enum Shown {
+    /// Here: the node is not a reference.
+    Here,
+    /// Under the parent of this id and name: the node is a reference.
+    Under(u64, &'static str),
+    /// As a root: the node is a reference.
+    AsRoot,
 }
 
 impl Node {
+    /// The coroutine's id: the same in every snapshot while it lives (not reused soon after it
+    /// ends), and the same in a [reference](Node::is_reference) as in the node it points at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tree = coroutine_runtime::introspect::snapshot();
+    /// for node in tree.iter() {
+    ///     assert_ne!(node.id(), 0);
+    /// }
+    /// ```
+    #[must_use]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether this node only points at a coroutine shown in full elsewhere in the snapshot:
+    /// a coroutine awaited by several others (through a shared handle such as
+    /// `futures::future::Shared`) appears once, under the first one that waited on it, and each
+    /// other one has a reference to it among its [`children`](Node::children), with the same
+    /// [`id`](Node::id), name, location and age, and no children. That keeps a snapshot linear
+    /// in the number of coroutines. [`Snapshot::iter`] leaves references out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coroutine_runtime::*;
+    /// use futures::FutureExt;
+    ///
+    /// #[coroutine_runtime::coroutine]
+    /// fn shared_fetch() -> u32 {
+    ///     yield_!(futures::future::pending::<u32>())
+    /// }
+    ///
+    /// #[coroutine_runtime::coroutine]
+    /// fn shared_user(fetch: impl Future<Output = u32>) -> u32 {
+    ///     yield_!(fetch)
+    /// }
+    ///
+    /// let fetch = shared_fetch().shared();
+    /// let mut users = [shared_user(fetch.clone()), shared_user(fetch)];
+    /// for _ in 0..2 {
+    ///     // As an executor would.
+    ///     for user in &mut users {
+    ///         assert!(user.now_or_never().is_none());
+    ///     }
+    /// }
+    /// let tree = introspect::snapshot();
+    /// let shown: Vec<_> = tree.iter().filter(|n| n.name().ends_with("::shared_fetch")).collect();
+    /// assert_eq!(shown.len(), 1);
+    /// let children = tree
+    ///     .roots()
+    ///     .iter()
+    ///     .filter(|n| n.name().ends_with("::shared_user"))
+    ///     .flat_map(|user| user.children());
+    /// let references: Vec<_> = children.filter(|c| c.is_reference()).collect();
+    /// assert_eq!(references.len(), 1);
+    /// assert_eq!(references[0].id(), shown[0].id());
+    /// assert!(references[0].shown_under().is_some());
+    /// ```
+    #[must_use]
+    pub fn is_reference(&self) -> bool {
+        !matches!(self.shown, Shown::Here)
+    }
+
+    /// For a [reference](Node::is_reference), the id of the node under which the coroutine is
+    /// shown in full; `None` if it is shown as a root, or for a node that is not a reference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tree = coroutine_runtime::introspect::snapshot();
+    /// assert!(tree.iter().all(|node| node.shown_under().is_none()));
+    /// ```
+    #[must_use]
+    pub fn shown_under(&self) -> Option<u64> {
+        match self.shown {
+            Shown::Under(id, _) => Some(id),
+            Shown::Here | Shown::AsRoot => None,
+        }
+    }
+
     /// The coroutine fn's path, `crate::module::fn` (a method: `crate::module::Type::method`).
     #[must_use]
     pub fn name(&self) -> &str {
@@ -439,7 +641,8 @@ impl Node {
         self.running
     }
 
-    /// The coroutines it is waiting on.
+    /// The coroutines it is waiting on, oldest first; one shown in full under another parent is
+    /// a [reference](Node::is_reference) here, after the others.
     #[must_use]
     pub fn children(&self) -> &[Node] {
         &self.children
@@ -463,6 +666,19 @@ impl Node {
 
     fn write_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let (file, line, column) = self.location;
+        if self.is_reference() {
+            write!(
+                f,
+                "{:width$}↪ {}  {file}:{line}:{column}  ",
+                "",
+                self.name,
+                width = depth * 2
+            )?;
+            return match self.shown {
+                Shown::Under(_, parent) => writeln!(f, "(shown under {parent})"),
+                Shown::Here | Shown::AsRoot => writeln!(f, "(shown as a root)"),
+            };
+        }
         write!(
             f,
             "{:width$}{}  {file}:{line}:{column}  ",
@@ -487,6 +703,21 @@ impl Node {
 
     fn json(&self, out: &mut String) {
         let (file, line, column) = self.location;
+        if self.is_reference() {
+            let _ = write!(out, r#"{{"ref":{},"shown_under":"#, self.id);
+            match self.shown_under() {
+                Some(id) => {
+                    let _ = write!(out, "{id}");
+                }
+                None => out.push_str("null"),
+            }
+            out.push_str(r#","name":"#);
+            json_string(out, self.name);
+            out.push_str(r#","file":"#);
+            json_string(out, file);
+            let _ = write!(out, r#","line":{line},"column":{column}}}"#);
+            return;
+        }
         let _ = write!(out, r#"{{"id":{},"name":"#, self.id);
         json_string(out, self.name);
         out.push_str(r#","file":"#);

@@ -666,15 +666,59 @@ macro_rules! __yield_site {
         $crate::__private::yielded_at($value, {
             // Its type name is the coroutine fn's path plus `::{{closure}}::…`.
             struct __CoroutineSite;
-            static SITE: $crate::__private::Site = $crate::__private::Site::new(
-                ::core::file!(),
-                ::core::line!(),
-                ::core::column!(),
-                ::core::any::type_name::<__CoroutineSite>,
-            );
-            &SITE
+            impl $crate::__private::SiteOf for __CoroutineSite {
+                #[inline]
+                fn site() -> &'static $crate::__private::Site {
+                    static SITE: $crate::__private::Site = $crate::__private::Site::new(
+                        ::core::file!(),
+                        ::core::line!(),
+                        ::core::column!(),
+                        ::core::any::type_name::<__CoroutineSite>,
+                    );
+                    &SITE
+                }
+            }
+            __CoroutineSite
         })
         .await
+    };
+}
+
+/// Not public API: what `#[coroutine]` puts around a coroutine's body (the `async move` block).
+/// Without the `introspect` feature, the body itself; with it (the other definition), the body
+/// in a [`Body`](crate::introspect::Body) that shows the coroutine while it is suspended.
+#[cfg(not(feature = "introspect"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __coroutine_body {
+    ($($body:tt)*) => {
+        $($body)*
+    };
+}
+
+/// Not public API: see the other definition.
+#[cfg(feature = "introspect")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __coroutine_body {
+    ($($body:tt)*) => {
+        $crate::__private::Body::new($($body)*, {
+            // Its type name is the coroutine fn's path plus `::__CoroutineFn`.
+            struct __CoroutineFn;
+            impl $crate::__private::SiteOf for __CoroutineFn {
+                #[inline]
+                fn site() -> &'static $crate::__private::Site {
+                    static SITE: $crate::__private::Site = $crate::__private::Site::new(
+                        ::core::file!(),
+                        ::core::line!(),
+                        ::core::column!(),
+                        ::core::any::type_name::<__CoroutineFn>,
+                    );
+                    &SITE
+                }
+            }
+            __CoroutineFn
+        })
     };
 }
 
@@ -690,7 +734,7 @@ pub mod __private {
     }
 
     #[cfg(feature = "introspect")]
-    pub use crate::introspect::{Site, yielded_at};
+    pub use crate::introspect::{Body, Site, SiteOf, yielded_at};
 
     /// The value of `Return(v)` in a coroutine's `return` or tail position.
     #[inline]

@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures::future::FusedFuture;
+use pin_project_lite::pin_project;
 
 /// Drives a coroutine: starts it at once, then resumes it each time what it waits on is ready.
 ///
@@ -67,19 +68,22 @@ pub struct Runner<F: Future> {
 }
 
 /// Where a [`Runner`] stands.
-///
-/// Its code is compiled once per coroutine, in the user's crate, and in a debug build nothing of
-/// it is inlined away: every layer of types here (and every generic helper its code calls) is
-/// one more function per coroutine fn, with its debug info. So the body's two states hold the
-/// box directly, and the never-awaited report is [`Runner`]'s own `Drop` (W7, issue 12).
 enum State<F: Future> {
-    /// Suspended during `start`, and not polled since (see Fairness on [`Runner`]); boxed so it
-    /// could be polled before `start` returned.
-    Fresh(Pin<Box<F>>),
-    /// Suspended at a yield, after the first poll.
-    Suspended(Pin<Box<F>>),
+    /// Suspended at a yield; boxed so it could be polled before `start` returned.
+    Suspended(Pin<Box<Body<F>>>),
     /// The body has run to its end: what is left to hand out.
     Started(Outcome<F::Output>),
+}
+
+pin_project! {
+    /// A suspended body, and whether the runner has been polled since `start` (see Fairness on
+    /// [`Runner`]). The flag sits beside the body in its box rather than in a third state, so
+    /// that telling the states apart stays one comparison on every poll and every drop.
+    struct Body<F> {
+        fresh: bool,
+        #[pin]
+        future: F,
+    }
 }
 
 /// What a finished body left. Generic over the output only, so that its code is compiled once
@@ -136,9 +140,15 @@ impl<F: Future> Runner<F> {
     /// assert!(runner.is_finished());
     /// ```
     pub fn start(future: F) -> Self {
-        let mut body = Box::pin(future);
-        let state = match first_poll(body.as_mut()) {
-            None => State::Fresh(body),
+        let mut body = Box::pin(Body {
+            fresh: false,
+            future,
+        });
+        let state = match first_poll(body.as_mut().project().future) {
+            None => {
+                *body.as_mut().project().fresh = true;
+                State::Suspended(body)
+            }
             Some(outcome) => State::Started(outcome),
         };
         Runner { state }
@@ -167,20 +177,16 @@ impl<F: Future> Runner<F> {
 impl<F: Future> Future for Runner<F> {
     type Output = F::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.get_mut();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
         match &mut this.state {
-            State::Fresh(_) => {
-                first_trip(cx);
-                if let State::Fresh(body) =
-                    std::mem::replace(&mut this.state, State::Started(Outcome::Done))
-                {
-                    this.state = State::Suspended(body);
-                }
-                Poll::Pending
-            }
             State::Suspended(body) => {
-                let output = std::task::ready!(body.as_mut().poll(cx));
+                let body = body.as_mut().project();
+                if *body.fresh {
+                    *body.fresh = false;
+                    return first_trip(cx);
+                }
+                let output = std::task::ready!(body.future.poll(cx));
                 // Drop the body now, not when the runner is dropped.
                 this.state = State::Started(Outcome::Done);
                 Poll::Ready(output)
@@ -190,24 +196,24 @@ impl<F: Future> Future for Runner<F> {
     }
 }
 
-/// A runner dropped while its body is still fresh was never awaited: report it. The check is
-/// here rather than in a type of its own around the fresh body, which would be one more drop
-/// function per coroutine.
-impl<F: Future> Drop for Runner<F> {
-    fn drop(&mut self) {
-        if let State::Fresh(_) = self.state {
-            never_awaited(std::any::type_name::<F>());
-        }
-    }
-}
-
 /// The body's wake-ups during `start` went to a waker nobody hears: the runner's first poll goes
 /// through the executor once before resuming it. Out of line, to keep the poll of a suspended
 /// runner small.
 #[cold]
 #[inline(never)]
-fn first_trip(cx: &Context<'_>) {
+fn first_trip<T>(cx: &Context<'_>) -> Poll<T> {
     cx.waker().wake_by_ref();
+    Poll::Pending
+}
+
+impl<F: Future> Drop for Runner<F> {
+    fn drop(&mut self) {
+        if let State::Suspended(body) = &self.state {
+            if body.fresh {
+                never_awaited(std::any::type_name::<F>());
+            }
+        }
+    }
 }
 
 /// Reports a coroutine dropped before it was ever awaited (see [`Runner`]). Kept out of line:
@@ -215,6 +221,9 @@ fn first_trip(cx: &Context<'_>) {
 #[cold]
 #[inline(never)]
 fn never_awaited(body: &'static str) {
+    // With the `introspect` feature the block is inside a `Body`.
+    #[cfg(feature = "introspect")]
+    let body = crate::introspect::body_name(body);
     // A `#[coroutine]` fn's body is an `async` block inside it: name the fn.
     let coroutine = body.strip_suffix("::{{closure}}").unwrap_or(body);
     tracing::warn!(
@@ -233,7 +242,7 @@ impl<F: Future> FusedFuture for Runner<F> {
 impl<F: Future> fmt::Debug for Runner<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
-            State::Fresh(_) | State::Suspended(_) => "Suspended",
+            State::Suspended(_) => "Suspended",
             State::Started(Outcome::Finished(_)) => "Finished",
             State::Started(Outcome::Panicked(_)) => "Panicked",
             State::Started(Outcome::Done) => "Done",

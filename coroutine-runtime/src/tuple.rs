@@ -118,6 +118,11 @@ macro_rules! tuple {
                 let mut ready = true;
                 $(ready &= Pin::new(&mut slots.$i).poll(cx).is_ready();)+
                 if !ready {
+                    #[cfg(feature = "introspect")]
+                    crate::introspect::waits_on_collection(
+                        0 $(+ usize::from(matches!(slots.$i, MaybeDone::Future(_))))+,
+                        [$($i),+].len(),
+                    );
                     return Poll::Pending;
                 }
                 Poll::Ready(($(

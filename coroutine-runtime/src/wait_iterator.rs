@@ -251,7 +251,11 @@ impl<F: Future, Key> WaitIterator<F, Key> {
                 self.current = None;
                 Poll::Ready(None)
             }
-            None => Poll::Pending,
+            None => {
+                #[cfg(feature = "introspect")]
+                crate::introspect::waits_on_collection(self.join.pending(), self.join.len());
+                Poll::Pending
+            }
         }
     }
 }

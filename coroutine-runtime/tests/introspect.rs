@@ -387,7 +387,18 @@ fn the_chain_on_every_executor() {
         flag.set(true);
     });
     io_loop.run_sync(|| async move {
-        sleep(Duration::from_millis(20)).await;
+        // Let the loop run `napping` to its end first: the check below blocks the loop.
+        let started = std::time::Instant::now();
+        while introspect::snapshot()
+            .find(|n| n.name() == "introspect::exec::napping")
+            .is_some()
+            || introspect::snapshot()
+                .find(|n| n.name() == "introspect::exec::leaf")
+                .is_none()
+        {
+            assert!(started.elapsed() < Duration::from_secs(10));
+            sleep(Duration::from_millis(5)).await;
+        }
         check_exec_chain(release);
         while !finished.get() {
             sleep(Duration::from_millis(1)).await;
@@ -732,4 +743,318 @@ fn ages_grow_and_sleeps_count_down() {
             .any(|l| l.starts_with("introspect::napping::nap  ") && l.contains("suspended ")),
         "{text}"
     );
+}
+
+mod exact {
+    use super::*;
+    use futures::channel::oneshot::Receiver;
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    pub(crate) static LEAF: AtomicU32 = AtomicU32::new(0);
+    pub(crate) static TUPLE: AtomicU32 = AtomicU32::new(0);
+    pub(crate) static WAIT: AtomicU32 = AtomicU32::new(0);
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn leaf(done: Receiver<u32>) -> u32 {
+        LEAF.store(line!() + 1, Relaxed);
+        yield_!(done).unwrap_or(0)
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn by_tuple(a: Receiver<u32>, b: Receiver<u32>) -> u32 {
+        TUPLE.store(line!() + 1, Relaxed);
+        let (x, y, z) = yield_!((leaf(a), leaf(b), async { 3 }));
+        x + y + z
+    }
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn by_wait_iterator(a: Receiver<u32>, b: Receiver<u32>, c: Receiver<u32>) -> u32 {
+        let mut waiting = WaitIterator::new(vec![leaf(a), leaf(b), leaf(c)]);
+        let mut sum = 0;
+        while !waiting.done() {
+            WAIT.store(line!() + 1, Relaxed);
+            sum += yield_!(waiting.next());
+        }
+        sum
+    }
+}
+
+/// Serializes the tests of `exact`: they look for the same names.
+static EXACT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The Display lines of the subtree of the node named `name`, each age replaced by `…`.
+fn subtree_lines(tree: &Snapshot, name: &str) -> Vec<String> {
+    let node = find(tree, name);
+    node.to_string()
+        .lines()
+        .map(|line| match line.find("suspended ") {
+            Some(at) => {
+                let rest = &line[at + "suspended ".len()..];
+                let end = rest.find(',').unwrap_or(rest.len());
+                format!("{}suspended …{}", &line[..at], &rest[end..])
+            }
+            None => line.to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn tuple_children_and_count_at_exact_lines() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let _one = EXACT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (send_a, a) = futures::channel::oneshot::channel();
+    let (_send_b, b) = futures::channel::oneshot::channel();
+    let mut parent = exact::by_tuple(a, b);
+    assert!(poll_once(&mut parent).is_pending());
+    let tree = introspect::snapshot();
+    let (file, tuple, leaf) = (
+        file!(),
+        exact::TUPLE.load(Relaxed),
+        exact::LEAF.load(Relaxed),
+    );
+    let leaf_line = format!("  introspect::exact::leaf  {file}:{leaf}:9  suspended …");
+    assert_eq!(
+        subtree_lines(&tree, "by_tuple"),
+        [
+            format!("introspect::exact::by_tuple  {file}:{tuple}:25  suspended …, 2 of 3 pending"),
+            leaf_line.clone(),
+            leaf_line.clone(),
+        ],
+        "{tree}"
+    );
+    // One child done: one left, and the count says so.
+    send_a.send(1).unwrap();
+    assert!(poll_once(&mut parent).is_pending());
+    let tree = introspect::snapshot();
+    assert_eq!(
+        subtree_lines(&tree, "by_tuple"),
+        [
+            format!("introspect::exact::by_tuple  {file}:{tuple}:25  suspended …, 1 of 3 pending"),
+            leaf_line,
+        ],
+        "{tree}"
+    );
+    drop(parent);
+    assert!(
+        introspect::snapshot()
+            .find(|n| n.name().starts_with("introspect::exact::"))
+            .is_none()
+    );
+}
+
+#[test]
+fn wait_iterator_children_and_count_across_its_yields() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let _one = EXACT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (_send_a, a) = futures::channel::oneshot::channel();
+    let (send_b, b) = futures::channel::oneshot::channel();
+    let (_send_c, c) = futures::channel::oneshot::channel();
+    let mut parent = exact::by_wait_iterator(a, b, c);
+    assert!(poll_once(&mut parent).is_pending());
+    let (file, wait, leaf) = (
+        file!(),
+        exact::WAIT.load(Relaxed),
+        exact::LEAF.load(Relaxed),
+    );
+    let leaf_line = format!("  introspect::exact::leaf  {file}:{leaf}:9  suspended …");
+    let expect = |pending: usize| {
+        let mut lines = vec![format!(
+            "introspect::exact::by_wait_iterator  {file}:{wait}:20  suspended …, \
+             {pending} of 3 pending"
+        )];
+        lines.extend(std::iter::repeat_n(leaf_line.clone(), pending));
+        lines
+    };
+    let tree = introspect::snapshot();
+    assert_eq!(
+        subtree_lines(&tree, "by_wait_iterator"),
+        expect(3),
+        "{tree}"
+    );
+    // The middle one finishes: the loop takes its output and yields `next()` again; the two
+    // others, which nobody woke, are still under it.
+    send_b.send(2).unwrap();
+    assert!(poll_once(&mut parent).is_pending());
+    let tree = introspect::snapshot();
+    assert_eq!(
+        subtree_lines(&tree, "by_wait_iterator"),
+        expect(2),
+        "{tree}"
+    );
+    assert!(
+        tree.roots()
+            .iter()
+            .all(|n| n.name() != "introspect::exact::leaf"),
+        "{tree}"
+    );
+    drop(parent);
+}
+
+mod shared {
+    use super::*;
+    use futures::FutureExt;
+    use futures::channel::oneshot::Receiver;
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    pub(crate) static LINES: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
+
+    #[coroutine_runtime::coroutine]
+    fn inner(done: Receiver<u32>) -> u32 {
+        LINES[0].store(line!() + 1, Relaxed);
+        yield_!(done).unwrap_or(0)
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn first(shared: impl Future<Output = u32>) -> u32 {
+        LINES[1].store(line!() + 1, Relaxed);
+        yield_!(shared)
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn second(shared: impl Future<Output = u32>) -> u32 {
+        LINES[2].store(line!() + 1, Relaxed);
+        yield_!(shared) * 10
+    }
+
+    /// `inner` awaited by `first` and `second` through `Shared` handles.
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn both(done: Receiver<u32>) -> u32 {
+        let shared = inner(done).shared();
+        LINES[3].store(line!() + 1, Relaxed);
+        let (a, b) = yield_!((first(shared.clone()), second(shared)));
+        a + b
+    }
+}
+
+#[test]
+fn a_shared_coroutine_appears_once_with_a_reference_from_the_second_parent() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (send, done) = futures::channel::oneshot::channel();
+    let mut both = shared::both(done);
+    assert!(poll_once(&mut both).is_pending());
+    // `second` polled `inner`'s body first (while `both` started, `first`'s poll of its handle
+    // only took `inner`'s runner through its first trip): `inner` is shown under `second`,
+    // and `first` has a reference to it.
+    let tree = introspect::snapshot();
+    let [inner, first, second, both_line] = shared::LINES.each_ref().map(|l| l.load(Relaxed));
+    let file = file!();
+    assert_eq!(
+        subtree_lines(&tree, "both"),
+        [
+            format!("introspect::shared::both  {file}:{both_line}:22  suspended …, 2 of 2 pending"),
+            format!("  introspect::shared::first  {file}:{first}:9  suspended …"),
+            format!(
+                "    ↪ introspect::shared::inner  {file}:{inner}:9  \
+                 (shown under introspect::shared::second)"
+            ),
+            format!("  introspect::shared::second  {file}:{second}:9  suspended …"),
+            format!("    introspect::shared::inner  {file}:{inner}:9  suspended …"),
+        ],
+        "{tree}"
+    );
+    // Once in `iter`, and the reference names it and where it is shown.
+    let shown: Vec<&Node> = tree
+        .iter()
+        .filter(|n| n.name() == "introspect::shared::inner")
+        .collect();
+    assert_eq!(shown.len(), 1, "{tree}");
+    let host = find(&tree, "second");
+    let reference = &find(&tree, "first").children()[0];
+    assert!(reference.is_reference() && !shown[0].is_reference());
+    assert_eq!(reference.id(), shown[0].id());
+    assert_eq!(reference.shown_under(), Some(host.id()));
+    assert!(reference.children().is_empty());
+    let json = tree.to_json();
+    let expected = format!(
+        r#"{{"ref":{},"shown_under":{},"name":"introspect::shared::inner","file":"{file}","line":{inner},"column":9}}"#,
+        shown[0].id(),
+        host.id()
+    );
+    assert!(json.contains(&expected), "{json}");
+    // Both get the value once `inner` ends, and all of it is gone.
+    send.send(4).unwrap();
+    assert_eq!(poll_once(&mut both), std::task::Poll::Ready(44));
+    assert!(
+        introspect::snapshot()
+            .find(|n| n.name().starts_with("introspect::shared::"))
+            .is_none()
+    );
+}
+
+mod fresh {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    pub(crate) static LINES: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
+
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn outer() -> u32 {
+        let called = caller();
+        LINES[0].store(line!() + 1, Relaxed);
+        yield_!(called)
+    }
+
+    #[coroutine_runtime::coroutine]
+    fn caller() -> u32 {
+        let child = never::stuck(1);
+        LINES[1].store(line!() + 1, Relaxed);
+        yield_!(child)
+    }
+}
+
+#[test]
+fn a_freshly_called_coroutine_is_under_its_caller_from_the_start() {
+    use std::sync::atomic::Ordering::Relaxed;
+    // Called, and never polled: every level has only run up to its first suspension.
+    let running = fresh::outer();
+    let tree = introspect::snapshot();
+    let [outer, caller] = fresh::LINES.each_ref().map(|l| l.load(Relaxed));
+    let file = file!();
+    let lines = subtree_lines(&tree, "outer");
+    assert_eq!(
+        lines[..2],
+        [
+            format!("introspect::fresh::outer  {file}:{outer}:9  suspended …"),
+            format!("  introspect::fresh::caller  {file}:{caller}:9  suspended …"),
+        ],
+        "{tree}"
+    );
+    assert_eq!(lines.len(), 3, "{tree}");
+    assert!(
+        lines[2].starts_with("    introspect::never::stuck  "),
+        "{tree}"
+    );
+    drop(running);
+    assert!(
+        introspect::snapshot()
+            .find(|n| n.name().starts_with("introspect::fresh::"))
+            .is_none()
+    );
+}
+
+mod unwinding {
+    use super::*;
+
+    /// Its child suspends (and so shows it, running) before it panics.
+    #[coroutine_runtime::coroutine]
+    pub(crate) fn parent() -> u32 {
+        let _child = never::stuck(7);
+        panic!("boom after a child suspended")
+    }
+}
+
+#[test]
+fn a_coroutine_that_panics_leaves_nothing() {
+    let panicked = unwinding::parent(); // the runner keeps the panic for its first poll
+    let tree = introspect::snapshot();
+    assert!(
+        tree.find(|n| n.name().starts_with("introspect::unwinding::"))
+            .is_none(),
+        "{tree}"
+    );
+    drop(panicked);
 }
