@@ -177,8 +177,10 @@ impl<F: Future> Runner<F> {
 impl<F: Future> Future for Runner<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // `get_mut` (the runner is `Unpin`) rather than `DerefMut` through the `Pin`: one function
+        // compiled per coroutine instead of three, in a debug build.
+        let this = self.get_mut();
         match &mut this.state {
             State::Suspended(body) => {
                 let body = body.as_mut().project();
@@ -208,8 +210,10 @@ fn first_trip<T>(cx: &Context<'_>) -> Poll<T> {
 
 impl<F: Future> Drop for Runner<F> {
     fn drop(&mut self) {
-        if let State::Suspended(body) = &self.state {
-            if body.fresh {
+        // Read through the projection that `poll` uses already, so that nothing more is compiled
+        // per coroutine for it.
+        if let State::Suspended(body) = &mut self.state {
+            if *body.as_mut().project().fresh {
                 never_awaited(std::any::type_name::<F>());
             }
         }
