@@ -24,7 +24,8 @@ mod ping_pong;
 #[allow(dead_code, reason = "only the suspending loops of W1s are used here")]
 mod workloads;
 
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::measurement::Measurement;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use futures::channel::mpsc::unbounded;
 use futures::executor::{LocalPool, ThreadPool, block_on};
 use futures::task::{LocalSpawnExt, SpawnExt};
@@ -41,6 +42,21 @@ const ROUND_TRIPS: u64 = 10_000;
 /// W8: threads of each pool.
 const POOL_THREADS: usize = 4;
 
+/// A group of long iterations: ten flat samples, measured for `seconds`.
+fn long_group<'a, M: Measurement>(
+    c: &'a mut Criterion<M>,
+    name: &str,
+    seconds: u64,
+) -> BenchmarkGroup<'a, M> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(seconds))
+        .sampling_mode(SamplingMode::Flat);
+    group
+}
+
 // ---- W5 ----------------------------------------------------------------------------------------
 
 /// The sum `ping` returns for `n` values.
@@ -49,12 +65,7 @@ fn expected_sum(n: u64) -> u64 {
 }
 
 fn ping_pong(c: &mut Criterion<ThreadCpuTime>) {
-    let mut group = c.benchmark_group("W5_ping_pong_x100k");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-        .sampling_mode(SamplingMode::Flat);
+    let mut group = long_group(c, "W5_ping_pong_x100k", 4);
     let io_loop = IoLoop::new();
     group.bench_function("coroutines_io_loop", |b| {
         b.iter(|| {
@@ -114,12 +125,7 @@ async fn spawn_loop(pool: &ThreadPool, n: u64) {
 }
 
 fn submit_round_trip(c: &mut Criterion) {
-    let mut group = c.benchmark_group("W8_submit_round_trip_x10k");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5))
-        .sampling_mode(SamplingMode::Flat);
+    let mut group = long_group(c, "W8_submit_round_trip_x10k", 5);
     let executor = ThreadPoolExecutor::new(POOL_THREADS);
     group.bench_function("thread_pool_executor", |b| {
         b.iter(|| block_on(submit_loop(&executor, black_box(ROUND_TRIPS))));
@@ -137,12 +143,7 @@ fn submit_round_trip(c: &mut Criterion) {
 // ---- W1s on the loop -----------------------------------------------------------------------------
 
 fn suspend_on_the_loop(c: &mut Criterion<ThreadCpuTime>) {
-    let mut group = c.benchmark_group("W1s_loop_x100k");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-        .sampling_mode(SamplingMode::Flat);
+    let mut group = long_group(c, "W1s_loop_x100k", 4);
     let io_loop = IoLoop::new();
     group.bench_function("coroutine_io_loop", |b| {
         b.iter(|| io_loop.run_sync(|| suspend_loop(black_box(EXCHANGES))));

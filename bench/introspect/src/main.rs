@@ -8,54 +8,22 @@
 //! * `async_backtrace`: the baseline's loop with `#[async_backtrace::framed]` on the fn, as
 //!   async-backtrace's docs do (it shows the fn, not the await line).
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 #[path = "../../../coroutine-runtime/benches/support/cpu_time.rs"]
 mod cpu_clock;
+#[path = "../../../coroutine-runtime/benches/support/yield_workloads.rs"]
+#[allow(dead_code, reason = "the other workloads are for the runtime's own benches")]
+mod workloads;
 
 use await_tree::InstrumentAwait;
-use coroutine_runtime::{moment, yield_};
 use cpu_clock::ThreadCpuTime;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use futures::executor::block_on;
+use workloads::{YieldNow, suspend_loop, suspend_loop_async};
 
 const SUSPENDING_YIELDS: u64 = 100_000;
-
-/// `Pending` once after waking itself (the same code as `moment`'s).
-#[derive(Default)]
-struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-#[coroutine_runtime::coroutine]
-fn suspend_loop(n: u64) {
-    for _ in 0..n {
-        yield_!(moment);
-    }
-}
-
-async fn suspend_loop_async(n: u64) {
-    for _ in 0..n {
-        YieldNow::default().await;
-    }
-}
 
 async fn suspend_loop_await_tree(n: u64) {
     for _ in 0..n {
