@@ -727,7 +727,7 @@ macro_rules! __coroutine_body {
 pub mod __private {
     pub use crate::runner::Runner;
 
-    /// The future a `yield_!(value)` waits on.
+    /// The future a yielded tuple's element waits on (a whole yield calls the trait itself).
     #[inline]
     pub fn yielded<K, Y: crate::Yieldable<K>>(value: Y) -> Y::Future {
         value.into_yielded()
