@@ -15,8 +15,9 @@ if [ -z "$bin" ]; then
   exit 1
 fi
 
+# From `/`: the caller's folder may be one that `postgres` cannot enter (a fresh clone's is 700).
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 command=${1:?usage: pg-cluster.sh start DIR PORT | stop DIR}
