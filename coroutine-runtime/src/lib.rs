@@ -663,25 +663,34 @@ macro_rules! __yield_site {
 #[macro_export]
 macro_rules! __yield_site {
     ($value:expr) => {
-        $crate::__private::yielded_at($value, {
-            // Its type name is the coroutine fn's path plus `::{{closure}}::…`.
-            struct __CoroutineSite;
-            impl $crate::__private::SiteOf for __CoroutineSite {
-                #[inline]
-                fn site() -> &'static $crate::__private::Site {
-                    static SITE: $crate::__private::Site = $crate::__private::Site::new(
-                        ::core::file!(),
-                        ::core::line!(),
-                        ::core::column!(),
-                        ::core::any::type_name::<__CoroutineSite>,
-                    );
-                    &SITE
-                }
-            }
-            __CoroutineSite
-        })
-        .await
+        // The site's type name is the coroutine fn's path plus `::{{closure}}::…`.
+        $crate::__private::yielded_at($value, $crate::__site!(__CoroutineSite)).await
     };
+}
+
+/// Not public API: a value of a new type `$name` whose [`SiteOf`](crate::introspect::SiteOf)
+/// gives the file, line and column of the macro call that the user wrote (`line!` and `column!`
+/// in a macro name the first call), with the type's name, which holds the enclosing fn's path.
+#[cfg(feature = "introspect")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __site {
+    ($name:ident) => {{
+        struct $name;
+        impl $crate::__private::SiteOf for $name {
+            #[inline]
+            fn site() -> &'static $crate::__private::Site {
+                static SITE: $crate::__private::Site = $crate::__private::Site::new(
+                    ::core::file!(),
+                    ::core::line!(),
+                    ::core::column!(),
+                    ::core::any::type_name::<$name>,
+                );
+                &SITE
+            }
+        }
+        $name
+    }};
 }
 
 /// Not public API: what `#[coroutine]` puts around a coroutine's body (the `async move` block).
@@ -702,23 +711,8 @@ macro_rules! __coroutine_body {
 #[macro_export]
 macro_rules! __coroutine_body {
     ($($body:tt)*) => {
-        $crate::__private::Body::new($($body)*, {
-            // Its type name is the coroutine fn's path plus `::__CoroutineFn`.
-            struct __CoroutineFn;
-            impl $crate::__private::SiteOf for __CoroutineFn {
-                #[inline]
-                fn site() -> &'static $crate::__private::Site {
-                    static SITE: $crate::__private::Site = $crate::__private::Site::new(
-                        ::core::file!(),
-                        ::core::line!(),
-                        ::core::column!(),
-                        ::core::any::type_name::<__CoroutineFn>,
-                    );
-                    &SITE
-                }
-            }
-            __CoroutineFn
-        })
+        // The site's type name is the coroutine fn's path plus `::__CoroutineFn`.
+        $crate::__private::Body::new($($body)*, $crate::__site!(__CoroutineFn))
     };
 }
 
