@@ -203,7 +203,7 @@ impl Feed {
 
 /// The `application_name` of the tail's listening connection: `blog-feed-PID`, PID being the
 /// blog process's id.
-pub(crate) fn listener_name() -> String {
+fn listener_name() -> String {
     format!("blog-feed-{}", std::process::id())
 }
 
@@ -229,18 +229,12 @@ mod tests {
     use super::*;
     use crate::db::{Category, NewPost};
 
-    /// A fresh SQLite blog database in the target folder; deleted by the caller.
+    /// A fresh SQLite blog database in the temporary folder; deleted by the caller.
     fn scratch(name: &str) -> (Db, std::path::PathBuf) {
         let path =
             std::env::temp_dir().join(format!("blog-feed-{name}-{}.sqlite", std::process::id()));
-        remove(&path);
+        Db::remove_sqlite(&path);
         (Db::open(&path).expect("a scratch database opens"), path)
-    }
-
-    fn remove(path: &std::path::Path) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
     }
 
     /// Runs a tail from `position` until `done` holds, then stops it.
@@ -317,6 +311,6 @@ mod tests {
             "the category is listed once: {names:?}"
         );
         drop(db);
-        remove(&path);
+        Db::remove_sqlite(&path);
     }
 }

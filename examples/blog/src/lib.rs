@@ -68,9 +68,7 @@ pub use crate::serve::{Handlers, Runtime, serve};
 /// let blog = blog::Blog::new(blog::Db::open(&path)?);
 /// let router: axum::Router = blog.router(); // to serve with `axum::serve`, or to nest
 /// # drop((blog, router));
-/// # for suffix in ["", "-wal", "-shm"] {
-/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-/// # }
+/// # blog::Db::remove_sqlite(&path);
 /// # Ok::<(), blog::DbError>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -94,9 +92,7 @@ impl Blog {
     /// # let path = std::env::temp_dir().join(format!("blog-doc-new-{}.sqlite", std::process::id()));
     /// let blog = blog::Blog::new(blog::Db::open(&path)?);
     /// # drop(blog);
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     #[must_use]
@@ -119,9 +115,7 @@ impl Blog {
     /// let blog = blog::Blog::new(blog::Db::open(&path)?);
     /// assert_eq!(blog.events_applied(), 0);
     /// # drop(blog);
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     #[must_use]
@@ -138,9 +132,7 @@ impl Blog {
     /// let blog = blog::Blog::new(blog::Db::open(&path)?);
     /// blog.db().fail_next_query();
     /// # drop(blog);
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     #[must_use]
@@ -169,9 +161,7 @@ impl Blog {
     /// let blog = blog::Blog::new(blog::Db::open(&path)?);
     /// let app = axum::Router::new().nest("/blog", blog.router());
     /// # drop((blog, app));
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     pub fn router(&self) -> Router {
@@ -188,9 +178,7 @@ impl Blog {
     /// let blog = blog::Blog::new(blog::Db::open(&path)?);
     /// let app: axum::Router = blog.router_with(blog::Handlers::AsyncFns);
     /// # drop((blog, app));
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     pub fn router_with(&self, handlers: Handlers) -> Router {
@@ -226,9 +214,7 @@ impl Blog {
     /// assert_ne!(server.local_addr().port(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
@@ -256,9 +242,7 @@ impl Blog {
 /// serving.abort();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
-/// # for suffix in ["", "-wal", "-shm"] {
-/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-/// # }
+/// # blog::Db::remove_sqlite(&path);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -285,9 +269,7 @@ impl Server {
     /// assert!(server.local_addr().ip().is_loopback());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -307,9 +289,7 @@ impl Server {
     /// # drop(server);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]

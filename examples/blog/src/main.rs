@@ -92,15 +92,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 }
             },
             "--handlers" => {
-                options.handlers = match value.as_str() {
-                    "coroutine" => Handlers::Coroutines,
-                    "async-fn" => Handlers::AsyncFns,
-                    _ => {
-                        return Err(format!(
-                            "`--handlers` must be `coroutine` or `async-fn`, not `{value}`"
-                        ));
-                    }
-                }
+                options.handlers = Handlers::from_name(&value).ok_or_else(|| {
+                    format!("`--handlers` must be `coroutine` or `async-fn`, not `{value}`")
+                })?;
             }
             _ => options.db = value,
         }

@@ -51,6 +51,27 @@ pub enum Handlers {
     AsyncFns,
 }
 
+impl Handlers {
+    /// The handlers named `coroutine` or `async-fn`, as the command lines spell them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use blog::Handlers;
+    ///
+    /// assert_eq!(Handlers::from_name("async-fn"), Some(Handlers::AsyncFns));
+    /// assert_eq!(Handlers::from_name("threads"), None);
+    /// ```
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Handlers> {
+        match name {
+            "coroutine" => Some(Handlers::Coroutines),
+            "async-fn" => Some(Handlers::AsyncFns),
+            _ => None,
+        }
+    }
+}
+
 /// Runs `main` to completion on `runtime`; the blog's processes start here.
 ///
 /// # Errors

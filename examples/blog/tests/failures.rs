@@ -83,7 +83,7 @@ async fn a_database_broken_while_serving_answers_500_and_the_server_keeps_servin
     let site = Site::start().await;
     site.get("/").await.expect(StatusCode::OK); // fills the category cache
     // Someone drops the posts table behind the server's back.
-    let conn = rusqlite::Connection::open(&site.db_path).unwrap();
+    let conn = rusqlite::Connection::open(&site.database.path).unwrap();
     conn.execute_batch("DROP TABLE posts").unwrap();
 
     for path in ["/", "/post/previous-and-next", "/category/Meta"] {
@@ -105,14 +105,7 @@ async fn a_database_broken_while_serving_answers_500_and_the_server_keeps_servin
          pub_date TEXT NOT NULL)",
     )
     .unwrap();
-    let fields = [
-        ("title", "Back again"),
-        ("category", "Meta"),
-        ("body", "Repaired."),
-    ];
-    site.post_form("/post", &fields)
-        .await
-        .expect(StatusCode::SEE_OTHER);
+    site.publish("Back again", "Meta", "Repaired.").await;
     let page = site.get("/").await.expect(StatusCode::OK);
     page.assert_has("<a href=\"/post/back-again\">Back again</a>");
 }
@@ -136,7 +129,7 @@ async fn a_sqlite_database_locked_by_another_writer_answers_503_then_recovers() 
     let site = Site::start().await;
     site.get("/").await.expect(StatusCode::OK);
     // Another program takes the write lock and keeps it.
-    let other = rusqlite::Connection::open(&site.db_path).unwrap();
+    let other = rusqlite::Connection::open(&site.database.path).unwrap();
     other
         .execute_batch("BEGIN IMMEDIATE; INSERT INTO events (kind, name) VALUES ('other', 'x')")
         .unwrap();

@@ -85,14 +85,7 @@ async fn postgresql_stopped_mid_run_gives_500s_then_200s_when_it_is_back() {
     );
 
     // B's tail is back: a new category through A reaches B's sidebar (after its backoff).
-    let fields = [
-        ("title", "After the outage"),
-        ("category", "Resilience"),
-        ("body", "Back."),
-    ];
-    a.post_form("/post", &fields)
-        .await
-        .expect(StatusCode::SEE_OTHER);
+    a.publish("After the outage", "Resilience", "Back.").await;
     eventually(
         Duration::from_secs(4),
         || b.get("/new"),

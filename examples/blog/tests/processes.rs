@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::{Backend, Process, SAMPLE_CATEGORIES, admin, eventually, fresh_database};
+use tokio::task::JoinSet;
 
 /// What the issue promises: a new category through one process in the other's sidebar within
 /// one second.
@@ -28,14 +29,7 @@ async fn a_new_category_reaches_every_process(backend: Backend) {
 
     for (i, category) in ["Distributed", "Event Queues"].into_iter().enumerate() {
         let title = format!("Posted through A, {i}");
-        let fields = [
-            ("title", title.as_str()),
-            ("category", category),
-            ("body", "Hello from A."),
-        ];
-        a.post_form("/post", &fields)
-            .await
-            .expect(StatusCode::SEE_OTHER);
+        a.publish(&title, category, "Hello from A.").await;
         let took = eventually(
             WITHIN,
             || b.get("/new"),
@@ -90,7 +84,7 @@ async fn tail_connections(admin: &common::Admin, b: &Process) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_tail_that_lost_its_connection_catches_up_on_what_was_posted_meanwhile() {
     let database = fresh_database(Backend::Postgres).await;
-    let name = database.name.clone().expect("a PostgreSQL database");
+    let name = database.name.as_deref().expect("a PostgreSQL database");
     let (a, b) = (
         Process::start(&database.address),
         Process::start(&database.address),
@@ -99,9 +93,11 @@ async fn postgres_a_tail_that_lost_its_connection_catches_up_on_what_was_posted_
     // Both processes hold pooled connections and B caches the sample categories, so nothing
     // needs a new connection while the database refuses them.
     for process in [&a, &b] {
-        let pages = (0..4).map(|_| process.get("/post/previous-and-next"));
-        for page in futures_join(pages).await {
-            page.expect(StatusCode::OK);
+        let mut pages: JoinSet<_> = (0..4)
+            .map(|_| process.get("/post/previous-and-next"))
+            .collect();
+        while let Some(page) = pages.join_next().await {
+            page.expect("the request task").expect(StatusCode::OK);
         }
         assert_eq!(process.get("/new").await.sidebar(), SAMPLE_CATEGORIES);
     }
@@ -116,14 +112,7 @@ async fn postgres_a_tail_that_lost_its_connection_catches_up_on_what_was_posted_
         .await;
     for (i, category) in ["Missed While Down", "Missed Too"].into_iter().enumerate() {
         let title = format!("While the tail was down, {i}");
-        let fields = [
-            ("title", title.as_str()),
-            ("category", category),
-            ("body", "Missed."),
-        ];
-        a.post_form("/post", &fields)
-            .await
-            .expect(StatusCode::SEE_OTHER);
+        a.publish(&title, category, "Missed.").await;
     }
     // A has them; B still serves its cached list (its tail is down: nothing invalidates it).
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -175,14 +164,7 @@ async fn postgres_a_tail_that_lost_its_connection_catches_up_on_what_was_posted_
             "{link} once on the index"
         );
     }
-    let fields = [
-        ("title", "After"),
-        ("category", "Caught Up"),
-        ("body", "Live."),
-    ];
-    a.post_form("/post", &fields)
-        .await
-        .expect(StatusCode::SEE_OTHER);
+    a.publish("After", "Caught Up", "Live.").await;
     expected.insert(0, "Caught Up");
     eventually(WITHIN, || b.get("/new"), |page| page.sidebar() == expected).await;
 }
@@ -201,21 +183,6 @@ async fn eventually_one(admin: &common::Admin, b: &Process) -> String {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// Awaits every future of `futures`, concurrently.
-async fn futures_join<F: Future + Send + 'static>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output>
-where
-    F::Output: Send + 'static,
-{
-    let tasks: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut outputs = Vec::new();
-    for task in tasks {
-        outputs.push(task.await.expect("the request task"));
-    }
-    outputs
 }
 
 /// Sends `signal` (`STOP` or `CONT`) to process `b`.
@@ -240,14 +207,8 @@ async fn sqlite_a_process_stopped_for_a_while_catches_up_on_what_was_posted_mean
     );
     assert_eq!(b.get("/new").await.sidebar(), SAMPLE_CATEGORIES);
     signal(&b, "STOP");
-    let fields = [
-        ("title", "While B slept"),
-        ("category", "Missed While Stopped"),
-        ("body", "Missed."),
-    ];
-    a.post_form("/post", &fields)
-        .await
-        .expect(StatusCode::SEE_OTHER);
+    a.publish("While B slept", "Missed While Stopped", "Missed.")
+        .await;
     // Longer than a poll: B's tail would have seen the event by now, had it run.
     tokio::time::sleep(Duration::from_millis(400)).await;
     signal(&b, "CONT");

@@ -32,36 +32,20 @@ const USAGE: &str = "usage: blog-callgrind coroutine|async-fn N [loop|threads] [
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let handlers = match args.first().map(String::as_str) {
-        Some("coroutine") => Handlers::Coroutines,
-        Some("async-fn") => Handlers::AsyncFns,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let Some(requests) = args.get(1).and_then(|n| n.parse::<usize>().ok()) else {
+    let Some((handlers, requests, runtime)) = parse(&args) else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let runtime = match args.get(2).map(String::as_str) {
-        None | Some("loop") => Runtime::Loop,
-        Some("threads") => Runtime::Threads(2),
-        Some(_) => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let served = if let Some(database) = args.get(3) {
+        blog::serve(runtime, run(handlers, requests, database))
+    } else {
+        let scratch =
+            std::env::temp_dir().join(format!("blog-callgrind-{}.sqlite", std::process::id()));
+        let database = format!("sqlite:{}", scratch.display());
+        let served = blog::serve(runtime, run(handlers, requests, &database));
+        Db::remove_sqlite(&scratch);
+        served
     };
-    let scratch =
-        std::env::temp_dir().join(format!("blog-callgrind-{}.sqlite", std::process::id()));
-    let database = args
-        .get(3)
-        .cloned()
-        .unwrap_or_else(|| format!("sqlite:{}", scratch.display()));
-    let served = blog::serve(runtime, run(handlers, requests, &database));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
-    }
     match served {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(error)) | Err(error) => {
@@ -69,6 +53,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The handlers, the number of requests and the runtime named by the first three arguments.
+fn parse(args: &[String]) -> Option<(Handlers, usize, Runtime)> {
+    let handlers = Handlers::from_name(args.first()?)?;
+    let requests = args.get(1)?.parse().ok()?;
+    let runtime = match args.get(2).map(String::as_str) {
+        None | Some("loop") => Runtime::Loop,
+        Some("threads") => Runtime::Threads(2),
+        Some(_) => return None,
+    };
+    Some((handlers, requests, runtime))
 }
 
 /// Serves the blog on `database` and asks it for the post page `WARM_UP + requests` times.

@@ -14,12 +14,11 @@
 //! Needs `wrk` (`apt-get install -y wrk`) and `BLOG_TEST_POSTGRES` (set by `with-services.sh`).
 //! Each case runs SECONDS (default 5) per round, coroutine and `async fn` runs alternating (in
 //! the order A B, B A, A B, …), for ROUNDS rounds (default 3); the table shows each case's median
-//! round, and the cost ratio both of the medians and as the median of each round's own ratio.
+//! round, and the cost ratio as the median of each round's own ratio, with its range.
 //! It is a benchmark, not a test: it asserts nothing, and its figures go in the blog's README.
 //! Its database on the PostgreSQL server (`blog_load`) is dropped at the end.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// The page under load.
@@ -293,8 +292,6 @@ fn main() {
             "| {name} | cost ratio, coroutine ÷ async fn | by req/s: {by_rps} | | | by CPU/request: {by_cpu} |"
         );
     }
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", sqlite.display())));
-    }
+    blog::Db::remove_sqlite(&sqlite);
     administer(&["DROP DATABASE blog_load WITH (FORCE)"]);
 }

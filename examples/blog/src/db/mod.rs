@@ -50,9 +50,7 @@ pub(crate) const NEW_POST: &str = "new-post";
 /// let db = blog::Db::open(&path)?;
 /// let blog = blog::Blog::new(db);
 /// # drop(blog);
-/// # for suffix in ["", "-wal", "-shm"] {
-/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-/// # }
+/// # blog::Db::remove_sqlite(&path);
 /// # Ok::<(), blog::DbError>(())
 /// ```
 #[derive(Clone)]
@@ -298,9 +296,7 @@ impl Db {
     /// // Opening it again finds the same posts and adds none.
     /// let again = blog::Db::open(&path)?;
     /// # drop((db, again));
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Db, DbError> {
@@ -309,6 +305,25 @@ impl Db {
             db,
             ThreadPoolExecutor::new(DATABASE_THREADS),
         )))
+    }
+
+    /// Deletes the SQLite database file at `path` with its write-ahead log (`-wal`) and shared
+    /// memory (`-shm`) files; files that are not there are skipped. For scratch databases.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("blog-doc-remove-{}.sqlite", std::process::id()));
+    /// drop(blog::Db::open(&path)?);
+    /// blog::Db::remove_sqlite(&path);
+    /// assert!(!path.exists());
+    /// # Ok::<(), blog::DbError>(())
+    /// ```
+    pub fn remove_sqlite(path: impl AsRef<Path>) {
+        let path = path.as_ref().display();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
     }
 
     /// Opens the database that `address` names: `postgres://…` or `postgresql://…` for
@@ -335,9 +350,7 @@ impl Db {
     /// assert!(refused.err().unwrap().to_string().starts_with("database error: "));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn connect(address: &str) -> Result<Db, DbError> {
@@ -363,9 +376,7 @@ impl Db {
     /// ```
     /// # let path = std::env::temp_dir().join(format!("blog-doc-name-{}.sqlite", std::process::id()));
     /// assert_eq!(blog::Db::open(&path)?.backend_name(), "SQLite");
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     #[must_use]
@@ -391,9 +402,7 @@ impl Db {
     /// assert!(db.last_event_id().await.is_ok()); // only the next one fails
     /// # Ok::<(), blog::DbError>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fail_next_query(&self) {
@@ -416,9 +425,7 @@ impl Db {
     /// assert!(db.last_event_id().await.is_ok());
     /// # Ok::<(), blog::DbError>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fail_query_after(&self, successes: usize) {
@@ -448,9 +455,7 @@ impl Db {
     /// assert_eq!(db.max_concurrent_queries(), 2);
     /// # Ok::<(), blog::DbError>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_query_delay(&self, delay: Duration) {
@@ -471,9 +476,7 @@ impl Db {
     /// let db = blog::Db::open(&path)?;
     /// assert_eq!(db.max_concurrent_queries(), 0); // opening it is not counted
     /// # drop(db);
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), blog::DbError>(())
     /// ```
     #[must_use]
@@ -496,9 +499,7 @@ impl Db {
     /// assert_eq!(db.last_event_id().await?, 0); // the sample posts make no events
     /// # Ok::<(), blog::DbError>(())
     /// # })?;
-    /// # for suffix in ["", "-wal", "-shm"] {
-    /// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    /// # }
+    /// # blog::Db::remove_sqlite(&path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn last_event_id(&self) -> impl Future<Output = Result<i64, DbError>> + Send + 'static {

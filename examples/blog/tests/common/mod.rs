@@ -96,7 +96,7 @@ pub(crate) async fn fresh_database(backend: Backend) -> Database {
         Backend::Sqlite => {
             let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("blog-{}-{n}.sqlite", std::process::id()));
-            remove_db(&path);
+            Db::remove_sqlite(&path);
             Database {
                 address: format!("sqlite:{}", path.display()),
                 path,
@@ -128,7 +128,7 @@ pub(crate) async fn fresh_database(backend: Backend) -> Database {
 impl Drop for Database {
     fn drop(&mut self) {
         let Some(name) = &self.name else {
-            remove_db(&self.path);
+            Db::remove_sqlite(&self.path);
             return;
         };
         // `Drop` cannot wait for a future, and the test's runtime may be the one dropping:
@@ -213,12 +213,11 @@ pub(crate) struct Site {
     http: Http,
     /// The application, for the database's test hook.
     pub(crate) blog: Blog,
-    /// The database file, for SQLite.
-    pub(crate) db_path: PathBuf,
     /// The server's task.
     server: JoinHandle<std::io::Result<()>>,
-    /// The database, deleted after the server stopped (fields drop in order).
-    _database: Database,
+    /// The database (its file, for SQLite), deleted after the server stopped (fields drop in
+    /// order).
+    pub(crate) database: Database,
 }
 
 impl Deref for Site {
@@ -269,9 +268,8 @@ impl Site {
         Site {
             http,
             blog,
-            db_path: database.path.clone(),
             server,
-            _database: database,
+            database,
         }
     }
 }
@@ -410,6 +408,14 @@ impl Http {
         self.send(Method::POST, path, Some(body))
     }
 
+    /// Submits the new-post form and checks the redirect that acknowledges the post.
+    pub(crate) async fn publish(&self, title: &str, category: &str, body: &str) {
+        let fields = [("title", title), ("category", category), ("body", body)];
+        self.post_form("/post", &fields)
+            .await
+            .expect(StatusCode::SEE_OTHER);
+    }
+
     /// Sends one request and reads the whole answer.
     fn send(
         &self,
@@ -457,13 +463,6 @@ impl Http {
 impl Drop for Site {
     fn drop(&mut self) {
         self.server.abort();
-    }
-}
-
-/// Deletes a database file and its write-ahead log.
-pub(crate) fn remove_db(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
 
