@@ -173,7 +173,7 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
         (position != usize::MAX && entries[position].key == key).then_some(position)
     };
     let mut references: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
-    for (parent, child) in registry::references(|key| position(key).is_some()) {
+    for (parent, child) in registry::references() {
         if let (Some(parent), Some(child)) = (position(parent), position(child)) {
             if primary[child] != Some(parent) && parent != child {
                 references[parent].push(child);
@@ -185,10 +185,7 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
     let order = |list: &mut Vec<usize>| {
         list.sort_by_key(|&i| {
             let entry = &entries[i];
-            let location = usize::try_from(entry.site)
-                .ok()
-                .and_then(|site| sites.get(site.checked_sub(1)?))
-                .map(|site| site.location());
+            let location = site_of(sites, entry).map(Site::location);
             (entry.since, location, entry.key)
         });
     };
@@ -216,6 +213,12 @@ fn build(entries: &[Entry], sites: &[&'static Site], now: u64) -> Vec<Node> {
         }
     }
     forest
+}
+
+/// The site of `entry`, from the table of every site (ids count from 1).
+fn site_of(sites: &[&'static Site], entry: &Entry) -> Option<&'static Site> {
+    let index = usize::try_from(entry.site).ok()?.checked_sub(1)?;
+    sites.get(index).copied()
 }
 
 /// The slots read, with their links resolved to positions.
@@ -255,8 +258,7 @@ impl Tree<'_> {
 
     /// The site of `entries[i]`.
     fn site(&self, i: usize) -> Option<&'static Site> {
-        let index = usize::try_from(self.entries[i].site).ok()?.checked_sub(1)?;
-        self.sites.get(index).copied()
+        site_of(self.sites, &self.entries[i])
     }
 
     fn name(&self, i: usize) -> Option<&'static str> {

@@ -115,14 +115,11 @@ macro_rules! tuple {
             }
 
             fn poll_slots(slots: &mut Self::Slots, cx: &mut Context<'_>) -> Poll<Self::Output> {
-                let mut ready = true;
-                $(ready &= Pin::new(&mut slots.$i).poll(cx).is_ready();)+
-                if !ready {
+                let mut pending = 0;
+                $(pending += usize::from(Pin::new(&mut slots.$i).poll(cx).is_pending());)+
+                if pending > 0 {
                     #[cfg(feature = "introspect")]
-                    crate::introspect::waits_on_collection(
-                        0 $(+ usize::from(matches!(slots.$i, MaybeDone::Future(_))))+,
-                        [$($i),+].len(),
-                    );
+                    crate::introspect::waits_on_collection(pending, [$($i),+].len());
                     return Poll::Pending;
                 }
                 Poll::Ready(($(

@@ -9,16 +9,18 @@
 //! a sequence lock: the writer makes `seq` odd while it writes, and the reader retries a slot whose
 //! `seq` was odd or changed while it read. Neither side ever waits on the other.
 //!
-//! Free slots are kept in a per-thread list (no lock); a thread that has none takes a batch from
-//! the global list, and a thread that ends gives its list back.
+//! Free slots are kept per thread (no lock): those given back, and a range of a chunk never used
+//! yet; a thread that has none takes a batch from the global list, one that holds too many gives
+//! half back, and a thread that ends gives back all it has.
 //!
 //! # The stack
 //!
-//! Each [`Tracked`] yield pushes a frame while it polls the future it waits on, so a coroutine
-//! polled inside it (an element of a yielded `Vec`, the body of a yielded sub-coroutine) finds its
-//! parent on top of the stack. A frame has a slot only once the yield has suspended; a child that
-//! suspends while its parent's yield is still on its first poll gives the parent a slot there and
-//! then (marked running), which the parent takes over when its poll returns.
+//! Each coroutine's [`Body`] pushes a frame while it polls the body, and the [`Tracked`] yield
+//! being polled inside it writes its site there, so a coroutine polled inside it (an element of a
+//! yielded `Vec`, the body of a yielded sub-coroutine) finds its parent on top of the stack. A
+//! frame has a slot only once its coroutine has suspended; a child that suspends while its
+//! parent's first poll is still running gives the parent a slot there and then (marked running),
+//! which the parent takes over when its poll returns.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -258,8 +260,8 @@ struct Slot {
 }
 
 impl Slot {
-    fn store_detail(&self, detail: Detail) {
-        let value = detail.encode();
+    /// Stores a [`Detail::encode`]d word.
+    fn store_detail(&self, value: u64) {
         self.detail[0].store((value >> 32) as u32, Ordering::Relaxed);
         #[allow(clippy::cast_possible_truncation, reason = "the low half")]
         self.detail[1].store(value as u32, Ordering::Relaxed);
@@ -476,7 +478,7 @@ type Handle = NonZeroU32;
 
 /// Takes a slot for a coroutine at `site`; returns its handle and key, or `None` when every
 /// chunk is taken. Its parent is provisional (see [`PROVISIONAL`]).
-fn register(site: u32, running: bool, parent: u64, detail: Detail) -> Option<(Handle, u64)> {
+fn register(site: u32, running: bool, parent: u64, detail: u64) -> Option<(Handle, u64)> {
     let index = LOCAL
         .try_with(|local| local.borrow_mut().take())
         .unwrap_or_else(|_| Local::new().take())?;
@@ -566,16 +568,12 @@ fn add_reference(parent: u64, child: u64) {
     references.push((parent, child));
 }
 
-/// The references whose coroutines are both still there, as `is_live` says (and those not
-/// alive are dropped from the table).
-pub(crate) fn references(is_live: impl Fn(u64) -> bool) -> Vec<(u64, u64)> {
+/// The references whose coroutines are both still there (those not alive are dropped from the
+/// table); a snapshot keeps those whose coroutines it read.
+pub(crate) fn references() -> Vec<(u64, u64)> {
     let mut references = REFERENCES.lock().unwrap_or_else(PoisonError::into_inner);
     references.retain(|&(p, c)| alive(p) && alive(c));
-    references
-        .iter()
-        .copied()
-        .filter(|&(p, c)| is_live(p) && is_live(c))
-        .collect()
+    references.clone()
 }
 
 /// How many frames the stack keeps; deeper coroutines still work, without parents.
@@ -658,7 +656,7 @@ fn materialize(stack: &Stack, index: usize) -> u64 {
         return slot(index).map_or(0, |slot| key(index, slot.generation()));
     }
     let parent = index.checked_sub(1).map_or(0, |up| materialize(stack, up));
-    let Some((handle, key)) = register(site.id(), true, parent, Detail::Unknown) else {
+    let Some((handle, key)) = register(site.id(), true, parent, Detail::Unknown.encode()) else {
         return 0;
     };
     frame.state.set(state | u64::from(handle.get()));
@@ -890,7 +888,8 @@ fn suspended(
 ) -> Option<Handle> {
     let frame = stack.frames.get(depth);
     let site = frame.and_then(|f| f.site.get()).unwrap_or(body);
-    let detail = Detail::decode(frame.map_or(0, |f| f.detail.get()));
+    // Encoded as the frame holds it, and stored as it is.
+    let detail = frame.map_or(0, |f| f.detail.get());
     let parent = depth.checked_sub(1).map_or(0, |up| materialize(stack, up));
     let id = site.id();
     let Some(handle) = handle else {
